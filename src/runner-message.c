@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-message"
+
+#include "config.h"
+
+#include "runner-message.h"
+#include "runner-error.h"
+
+struct _RunnerMessage
+{
+  gatomicrefcount  ref_count;
+  char            *event;                       /* owned */
+  GBytes          *data;                        /* owned, JSON text */
+  GBytes          *frames[RUNNER_N_FRAME_KINDS]; /* owned, built on demand */
+};
+
+G_DEFINE_BOXED_TYPE (RunnerMessage, runner_message, runner_message_ref, runner_message_unref)
+
+/**
+ * runner_json_to_string:
+ * @node: a #JsonNode
+ * @length: (out) (optional): the length of the text
+ *
+ * Serializes @node compactly.
+ *
+ * Returns: (transfer full): JSON text
+ */
+char *
+runner_json_to_string (JsonNode *node,
+                       gsize    *length)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, length);
+}
+
+/**
+ * runner_json_error_new:
+ * @error: a #GError
+ *
+ * Returns: (transfer full): the wire form of @error,
+ *   `{"error":{"code":"ENOENT","message":"..."}}`
+ */
+JsonNode *
+runner_json_error_new (const GError *error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, runner_error_to_code (error));
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, error->message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * runner_message_new:
+ * @event: the event name
+ * @data: (transfer full) (nullable): the payload; %NULL for none
+ */
+RunnerMessage *
+runner_message_new (const char *event,
+                    JsonNode   *data)
+{
+  g_autoptr(JsonNode) owned = data;
+  gsize len = 4;
+  char *text;
+
+  g_return_val_if_fail (event != NULL, NULL);
+
+  text = owned != NULL ? runner_json_to_string (owned, &len) : g_strdup ("null");
+  return runner_message_new_take_text (event, text, len);
+}
+
+/**
+ * runner_message_new_take_text:
+ * @event: the event name
+ * @data_json: (transfer full): the payload, already valid JSON text
+ * @len: its length
+ *
+ * For hot paths (terminal output) that build the JSON text themselves.
+ */
+RunnerMessage *
+runner_message_new_take_text (const char *event,
+                              char       *data_json,
+                              gsize       len)
+{
+  RunnerMessage *self;
+
+  g_return_val_if_fail (event != NULL, NULL);
+  g_return_val_if_fail (data_json != NULL, NULL);
+
+  self = g_new0 (RunnerMessage, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->event = g_strdup (event);
+  self->data = g_bytes_new_take (data_json, len);
+  return self;
+}
+
+RunnerMessage *
+runner_message_ref (RunnerMessage *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+runner_message_unref (RunnerMessage *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  for (guint i = 0; i < RUNNER_N_FRAME_KINDS; i++)
+    g_clear_pointer (&self->frames[i], g_bytes_unref);
+  g_clear_pointer (&self->data, g_bytes_unref);
+  g_free (self->event);
+  g_free (self);
+}
+
+const char *
+runner_message_get_event (RunnerMessage *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->event;
+}
+
+/**
+ * runner_message_get_data_text:
+ *
+ * Returns: (transfer none): the payload as JSON text (not NUL-terminated)
+ */
+GBytes *
+runner_message_get_data_text (RunnerMessage *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->data;
+}
+
+static void
+append_json_string (GString    *out,
+                    const char *str)
+{
+  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), str);
+  g_autofree char *text = runner_json_to_string (node, NULL);
+
+  g_string_append (out, text);
+}
+
+/**
+ * runner_message_get_frame:
+ * @kind: which wire form
+ *
+ * Returns: (transfer none): the message framed for one transport; built once
+ *   and cached. Only the main thread may call this.
+ */
+GBytes *
+runner_message_get_frame (RunnerMessage   *self,
+                          RunnerFrameKind  kind)
+{
+  gsize data_len;
+  const char *data;
+  GString *out;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (kind < RUNNER_N_FRAME_KINDS, NULL);
+
+  if (self->frames[kind] != NULL)
+    return self->frames[kind];
+
+  data = g_bytes_get_data (self->data, &data_len);
+  out = g_string_sized_new (data_len + strlen (self->event) + 24);
+
+  switch (kind)
+    {
+    case RUNNER_FRAME_JSON:
+      g_string_append (out, "{\"event\":");
+      append_json_string (out, self->event);
+      g_string_append (out, ",\"data\":");
+      g_string_append_len (out, data, data_len);
+      g_string_append_c (out, '}');
+      break;
+
+    case RUNNER_FRAME_SIO:
+      g_string_append (out, "42[");
+      append_json_string (out, self->event);
+      g_string_append_c (out, ',');
+      g_string_append_len (out, data, data_len);
+      g_string_append_c (out, ']');
+      break;
+
+    case RUNNER_N_FRAME_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+
+  self->frames[kind] = g_string_free_to_bytes (out);
+  return self->frames[kind];
+}
