@@ -51,6 +51,10 @@ gboolean         runner_workspace_start_watching    (RunnerWorkspace      *self,
 char            *runner_workspace_resolve           (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      GError              **error);
+char            *runner_workspace_resolve_len       (RunnerWorkspace      *self,
+                                                     const char           *path,
+                                                     gssize                length,
+                                                     GError              **error);
 char            *runner_workspace_to_virtual        (RunnerWorkspace      *self,
                                                      const char           *relative);
 int              runner_workspace_open_beneath      (RunnerWorkspace      *self,
