@@ -768,11 +768,12 @@ typedef struct
   guint count;
   GString *vpath;               /* virtual path of the entry at hand */
   GArray *ancestors;            /* struct stat of the directories being listed */
+  GString *text;                /* JSON text output, or NULL for a JsonNode */
 } ListWalk;
 
 typedef struct
 {
-  char *name;
+  char *name;                   /* valid UTF-8 */
   gboolean is_dir;
   gboolean is_link;
 } ListEntry;
@@ -805,6 +806,46 @@ is_excluded_name (char * const *excluded,
   return FALSE;
 }
 
+/* Appends @str as a JSON string literal; @str is valid UTF-8. */
+static void
+append_json_string (GString    *out,
+                    const char *str)
+{
+  const char *p = str;
+
+  g_string_append_c (out, '"');
+  for (;;)
+    {
+      const char *run = p;
+
+      while ((guchar) *p >= 0x20 && *p != '"' && *p != '\\')
+        p++;
+      g_string_append_len (out, run, p - run);
+      switch (*p)
+        {
+        case '\0':
+          g_string_append_c (out, '"');
+          return;
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          g_string_append_printf (out, "\\u%04x", (guint) (guchar) *p);
+          break;
+        }
+      p++;
+    }
+}
+
 /* The path of the entry at hand relative to the root. */
 static const char *
 list_walk_relative (ListWalk *walk)
@@ -830,15 +871,16 @@ list_walk_seen (ListWalk          *walk,
 
 /* A symlink counts as what it points to, if that stays inside. */
 static gboolean
-list_walk_link_type (ListWalk  *walk,
-                     ListEntry *entry)
+list_walk_link_type (ListWalk   *walk,
+                     const char *name,
+                     ListEntry  *entry)
 {
   gsize len = walk->vpath->len;
   g_auto(RunnerFd) fd = -1;
   struct stat st;
 
   g_string_append_c (walk->vpath, '/');
-  g_string_append (walk->vpath, entry->name);
+  g_string_append (walk->vpath, name);
   fd = open_beneath_errno (walk->self, list_walk_relative (walk), O_PATH, 0);
   g_string_truncate (walk->vpath, len);
   if (fd < 0 || fstat (fd, &st) < 0)
@@ -851,11 +893,14 @@ static JsonArray *list_walk_dir (ListWalk *walk,
                                  int       fd,
                                  int       depth);
 
-static JsonNode *
-list_walk_children (ListWalk  *walk,
-                    DIR       *dir,
-                    ListEntry *entry,
-                    int        depth)
+/* Lists the directory at hand into "children"; not if it is a symlink
+ * back to a directory being listed. */
+static void
+list_walk_children (ListWalk   *walk,
+                    DIR        *dir,
+                    ListEntry  *entry,
+                    int         depth,
+                    JsonObject *object)
 {
   int fd;
   struct stat st;
@@ -867,40 +912,70 @@ list_walk_children (ListWalk  *walk,
   else
     fd = openat (dirfd (dir), entry->name,
                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    return json_node_init_array (json_node_alloc (), json_array_new ());
-  if (fstat (fd, &st) < 0 || list_walk_seen (walk, &st))
+  if (fd >= 0 && (fstat (fd, &st) < 0 || list_walk_seen (walk, &st)))
     {
-      /* A symlink back to a directory being listed: do not loop. */
       close (fd);
-      return NULL;
+      return;
+    }
+
+  if (walk->text != NULL)
+    g_string_append (walk->text, ",\"children\":");
+  if (fd < 0)
+    {
+      /* Unreadable, or gone meanwhile: an empty directory. */
+      if (walk->text != NULL)
+        g_string_append (walk->text, "[]");
+      else
+        json_object_set_array_member (object, "children", json_array_new ());
+      return;
     }
   g_array_append_val (walk->ancestors, st);
   children = list_walk_dir (walk, fd, depth);
   g_array_set_size (walk->ancestors, walk->ancestors->len - 1);
-  return json_node_init_array (json_node_alloc (), children);
+  if (children != NULL)
+    json_object_set_array_member (object, "children", children);
 }
 
-/* Takes @fd. */
-static JsonArray *
-list_walk_dir (ListWalk *walk,
-               int       fd,
-               int       depth)
+static void
+list_walk_entry (ListWalk  *walk,
+                 DIR       *dir,
+                 ListEntry *entry,
+                 int        depth,
+                 JsonArray *array)
 {
-  g_autoptr(DIR) dir = fdopendir (fd);
-  g_autoptr(GArray) entries = NULL;
-  struct dirent *de;
-  JsonArray *array;
+  JsonObject *object = NULL;
 
-  if (dir == NULL)
+  if (walk->text != NULL)
     {
-      close (fd);
-      return json_array_new ();
+      g_string_append (walk->text, "{\"name\":");
+      append_json_string (walk->text, entry->name);
+      g_string_append (walk->text, entry->is_dir ? ",\"type\":\"directory\",\"path\":"
+                                                 : ",\"type\":\"file\",\"path\":");
+      append_json_string (walk->text, walk->vpath->str);
     }
-  if (g_cancellable_is_cancelled (walk->cancellable))
-    return json_array_new ();
+  else
+    {
+      object = json_object_new ();
+      json_object_set_string_member (object, "name", entry->name);
+      json_object_set_string_member (object, "type", entry->is_dir ? "directory" : "file");
+      json_object_set_string_member (object, "path", walk->vpath->str);
+    }
+  if (entry->is_dir && depth != 0)
+    list_walk_children (walk, dir, entry, depth > 0 ? depth - 1 : -1, object);
+  if (walk->text != NULL)
+    g_string_append_c (walk->text, '}');
+  else
+    json_array_add_object_element (array, object);
+}
 
-  entries = g_array_sized_new (FALSE, FALSE, sizeof (ListEntry), 64);
+/* Reads the entries of @dir, sorted, without excluded and temporary names. */
+static GArray *
+list_read_dir (ListWalk *walk,
+               DIR      *dir)
+{
+  GArray *entries = g_array_sized_new (FALSE, FALSE, sizeof (ListEntry), 64);
+  struct dirent *de;
+
   g_array_set_clear_func (entries, list_entry_clear);
   while ((de = readdir (dir)) != NULL)
     {
@@ -918,25 +993,48 @@ list_walk_dir (ListWalk *walk,
             continue;
           type = S_ISDIR (st.st_mode) ? DT_DIR : S_ISLNK (st.st_mode) ? DT_LNK : DT_REG;
         }
-      entry.name = g_strdup (de->d_name);
       entry.is_dir = type == DT_DIR;
       entry.is_link = type == DT_LNK;
-      if (entry.is_link && !list_walk_link_type (walk, &entry))
-        {
-          /* dangling, or leading outside */
-          g_free (entry.name);
-          continue;
-        }
+      /* dangling, or leading outside: left out */
+      if (entry.is_link && !list_walk_link_type (walk, de->d_name, &entry))
+        continue;
+      /* JSON carries UTF-8 only; such a name shows with U+FFFD. */
+      if (g_utf8_validate (de->d_name, -1, NULL))
+        entry.name = g_strdup (de->d_name);
+      else
+        entry.name = g_utf8_make_valid (de->d_name, -1);
       g_array_append_val (entries, entry);
     }
   g_array_sort (entries, list_entry_compare);
+  return entries;
+}
 
-  array = json_array_sized_new (entries->len);
+/* Takes @fd. Returns the entries as a JsonArray, or appends them to
+ * walk->text and returns NULL. */
+static JsonArray *
+list_walk_dir (ListWalk *walk,
+               int       fd,
+               int       depth)
+{
+  g_autoptr(DIR) dir = fdopendir (fd);
+  g_autoptr(GArray) entries = NULL;
+  JsonArray *array = NULL;
+
+  if (dir == NULL)
+    close (fd);
+  if (dir == NULL || g_cancellable_is_cancelled (walk->cancellable))
+    entries = g_array_new (FALSE, FALSE, sizeof (ListEntry));
+  else
+    entries = list_read_dir (walk, dir);
+
+  if (walk->text != NULL)
+    g_string_append_c (walk->text, '[');
+  else
+    array = json_array_sized_new (entries->len);
   for (guint i = 0; i < entries->len; i++)
     {
       ListEntry *entry = &g_array_index (entries, ListEntry, i);
       gsize len = walk->vpath->len;
-      JsonObject *object;
 
       if (walk->count >= walk->op->max_entries)
         {
@@ -944,24 +1042,34 @@ list_walk_dir (ListWalk *walk,
           break;
         }
       walk->count++;
-
+      if (walk->text != NULL && i > 0)
+        g_string_append_c (walk->text, ',');
       g_string_append_c (walk->vpath, '/');
       g_string_append (walk->vpath, entry->name);
-      object = json_object_new ();
-      json_object_set_string_member (object, "name", entry->name);
-      json_object_set_string_member (object, "type", entry->is_dir ? "directory" : "file");
-      json_object_set_string_member (object, "path", walk->vpath->str);
-      if (entry->is_dir && depth != 0)
-        {
-          JsonNode *children = list_walk_children (walk, dir, entry, depth > 0 ? depth - 1 : -1);
-
-          if (children != NULL)
-            json_object_set_member (object, "children", children);
-        }
-      json_array_add_object_element (array, object);
+      list_walk_entry (walk, dir, entry, depth, array);
       g_string_truncate (walk->vpath, len);
     }
+  if (walk->text != NULL)
+    g_string_append_c (walk->text, ']');
   return array;
+}
+
+typedef struct
+{
+  JsonNode *node;
+  char *text;
+  gsize length;
+  gboolean truncated;
+} ListResult;
+
+static void
+list_result_free (gpointer data)
+{
+  ListResult *result = data;
+
+  g_clear_pointer (&result->node, json_node_unref);
+  g_free (result->text);
+  g_free (result);
 }
 
 static void
@@ -974,9 +1082,10 @@ list_thread (GTask        *task,
   Op *op = data;
   g_autoptr(GString) vpath = NULL;
   g_autoptr(GArray) ancestors = NULL;
-  ListWalk walk = { self, op, cancellable, 0, NULL, NULL };
-  struct stat st;
+  ListWalk walk = { self, op, cancellable, 0, NULL, NULL, NULL };
+  ListResult *result;
   JsonArray *array;
+  struct stat st;
   int fd;
 
   fd = open_beneath_errno (self, op->path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
@@ -1001,16 +1110,74 @@ list_thread (GTask        *task,
   g_array_append_val (ancestors, st);
   walk.vpath = vpath;
   walk.ancestors = ancestors;
+  if (op->flag)
+    walk.text = g_string_sized_new (64 * 1024);
   array = list_walk_dir (&walk, fd, op->depth);
 
-  if (g_task_return_error_if_cancelled (task))
+  result = g_new0 (ListResult, 1);
+  result->truncated = op->truncated;
+  if (array != NULL)
+    result->node = json_node_init_array (json_node_alloc (), array);
+  g_clear_pointer (&array, json_array_unref);
+  if (walk.text != NULL)
     {
-      json_array_unref (array);
+      result->length = walk.text->len;
+      result->text = g_string_free (walk.text, FALSE);
+    }
+  if (g_task_return_error_if_cancelled (task))
+    list_result_free (result);
+  else
+    g_task_return_pointer (task, result, list_result_free);
+}
+
+static void
+list_start (RunnerWorkspace    *self,
+            const char         *path,
+            int                 depth,
+            gboolean            text,
+            gpointer            source_tag,
+            GCancellable       *cancellable,
+            GAsyncReadyCallback callback,
+            gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  Op *op;
+  char *relative;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  relative = runner_workspace_resolve (self, path, &error);
+  if (relative == NULL)
+    {
+      g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, json_node_init_array (json_node_alloc (), array),
-                         (GDestroyNotify) json_node_unref);
-  json_array_unref (array);
+  op = op_new (self);
+  op->path = relative;
+  op->depth = depth < 0 ? -1 : depth;
+  op->flag = text;
+  g_task_set_task_data (task, op, op_free);
+  g_task_run_in_thread (task, list_thread);
+}
+
+static ListResult *
+list_finish (RunnerWorkspace *self,
+             GAsyncResult    *result,
+             gpointer         source_tag,
+             gboolean        *truncated,
+             GError         **error)
+{
+  ListResult *list;
+
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  list = g_task_propagate_pointer (G_TASK (result), error);
+  if (truncated != NULL)
+    *truncated = list != NULL && list->truncated;
+  return list;
 }
 
 /**
@@ -1030,7 +1197,9 @@ list_thread (GTask        *task,
  * and so are Runner's temporary files. A symlink counts as what it points
  * to if that stays inside the workspace; dangling and escaping symlinks are
  * left out; a symlink back to a directory being listed gets no "children".
- * At most max-entries entries are listed; then the result is truncated.
+ * Names that are not UTF-8 show with U+FFFD. At most max-entries entries
+ * are listed (depth first, in the order above); then the listing stops and
+ * is marked truncated.
  */
 void
 runner_workspace_list_async (RunnerWorkspace     *self,
@@ -1040,27 +1209,11 @@ runner_workspace_list_async (RunnerWorkspace     *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-  Op *op;
-  char *relative;
-
   g_return_if_fail (RUNNER_IS_WORKSPACE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, runner_workspace_list_async);
-  relative = runner_workspace_resolve (self, path, &error);
-  if (relative == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  op = op_new (self);
-  op->path = relative;
-  op->depth = depth < 0 ? -1 : depth;
-  g_task_set_task_data (task, op, op_free);
-  g_task_run_in_thread (task, list_thread);
+  list_start (self, path, depth, FALSE, runner_workspace_list_async, cancellable, callback,
+              user_data);
 }
 
 /**
@@ -1078,16 +1231,73 @@ runner_workspace_list_finish (RunnerWorkspace *self,
                               gboolean        *truncated,
                               GError         **error)
 {
-  Op *op;
+  ListResult *list = list_finish (self, result, runner_workspace_list_async, truncated, error);
+  JsonNode *node;
 
-  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == runner_workspace_list_async, NULL);
+  if (list == NULL)
+    return NULL;
+  node = g_steal_pointer (&list->node);
+  list_result_free (list);
+  return node;
+}
 
-  op = g_task_get_task_data (G_TASK (result));
-  if (truncated != NULL)
-    *truncated = op != NULL && op->truncated;
-  return g_task_propagate_pointer (G_TASK (result), error);
+/**
+ * runner_workspace_list_json_async:
+ * @self: a #RunnerWorkspace
+ * @path: the directory to list (a client path)
+ * @depth: as for runner_workspace_list_async()
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * The same listing as runner_workspace_list_async(), written as compact
+ * JSON text in the worker thread: the fast path for `fetchDir` replies,
+ * with no JsonNode tree to build, serialize on the main thread and free.
+ */
+void
+runner_workspace_list_json_async (RunnerWorkspace     *self,
+                                  const char          *path,
+                                  int                  depth,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  list_start (self, path, depth, TRUE, runner_workspace_list_json_async, cancellable, callback,
+              user_data);
+}
+
+/**
+ * runner_workspace_list_json_finish:
+ * @self: a #RunnerWorkspace
+ * @result: the #GAsyncResult
+ * @truncated: (out) (optional): set to whether the entry cap cut the listing short
+ * @length: (out) (optional): the length of the text
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the tree as a JSON array text, or %NULL with
+ *   @error set
+ */
+char *
+runner_workspace_list_json_finish (RunnerWorkspace *self,
+                                   GAsyncResult    *result,
+                                   gboolean        *truncated,
+                                   gsize           *length,
+                                   GError         **error)
+{
+  ListResult *list = list_finish (self, result, runner_workspace_list_json_async, truncated,
+                                  error);
+  char *text;
+
+  if (list == NULL)
+    return NULL;
+  if (length != NULL)
+    *length = list->length;
+  text = g_steal_pointer (&list->text);
+  list_result_free (list);
+  return text;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -73,6 +73,17 @@ JsonNode        *runner_workspace_list_finish       (RunnerWorkspace      *self,
                                                      GAsyncResult         *result,
                                                      gboolean             *truncated,
                                                      GError              **error);
+void             runner_workspace_list_json_async   (RunnerWorkspace      *self,
+                                                     const char           *path,
+                                                     int                   depth,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback   callback,
+                                                     gpointer              user_data);
+char            *runner_workspace_list_json_finish  (RunnerWorkspace      *self,
+                                                     GAsyncResult         *result,
+                                                     gboolean             *truncated,
+                                                     gsize                *length,
+                                                     GError              **error);
 void             runner_workspace_read_async        (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      GCancellable         *cancellable,
