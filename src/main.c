@@ -95,6 +95,9 @@ serve (RunnerConfig *config)
   runner_server_shutdown (runner.server);
   g_clear_object (&runner.server);
   g_clear_object (&runner.workspace);
+  /* Let closing connections finish before the process ends. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_main_loop_unref (runner.loop);
   return runner.exit_code;
 }

@@ -425,7 +425,7 @@ runner_server_listen (RunnerServer  *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
-  GSList *uris;
+  GSList *listeners;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
 
@@ -441,10 +441,16 @@ runner_server_listen (RunnerServer  *self,
   if (!soup_server_listen (self->soup, address, 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    self->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* Not soup_server_get_uris(): it leaks an address in libsoup 3.2. */
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
 
   self->ready = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
