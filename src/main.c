@@ -11,6 +11,10 @@
 #include <glib-unix.h>
 
 #include "runner-config.h"
+#if ENABLE_DBUS
+#include "runner-dbus.h"
+#include "runner-status.h"
+#endif
 #include "runner-server.h"
 #include "runner-workspace.h"
 
@@ -19,6 +23,7 @@ typedef struct
   RunnerConfig    *config;
   RunnerWorkspace *workspace;
   RunnerServer    *server;
+  GObject         *dbus;
   GMainLoop       *loop;
   int              exit_code;
 } Runner;
@@ -84,6 +89,11 @@ serve (RunnerConfig *config)
   runner.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_quit_signal, &runner);
   g_unix_signal_add (SIGTERM, on_quit_signal, &runner);
+#if ENABLE_DBUS
+  runner.dbus = G_OBJECT (runner_dbus_new (runner.server));
+  g_signal_connect_swapped (runner.dbus, "quit-requested", G_CALLBACK (on_quit_signal), &runner);
+  runner_dbus_start (RUNNER_DBUS (runner.dbus), config->dbus);
+#endif
 
   url = display_url (&runner);
   /* Tests and scripts read this line to learn the port. */
@@ -93,6 +103,10 @@ serve (RunnerConfig *config)
   g_main_loop_run (runner.loop);
 
   runner_server_shutdown (runner.server);
+#if ENABLE_DBUS
+  runner_dbus_stop (RUNNER_DBUS (runner.dbus));
+#endif
+  g_clear_object (&runner.dbus);
   g_clear_object (&runner.server);
   g_clear_object (&runner.workspace);
   /* Let closing connections finish before the process ends. */
@@ -128,6 +142,10 @@ main (int   argc,
     }
 
   config = runner_config_new_defaults ();
+#if ENABLE_DBUS
+  if (g_str_equal (command, "status"))
+    return runner_status_main (config, argc, argv);
+#endif
   if (!runner_config_load (config, &argc, &argv, &error))
     {
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
