@@ -81,6 +81,20 @@ runner_eio_packet_free (RunnerEioPacket *packet)
 }
 
 /**
+ * runner_eio_frame_get_polling_size:
+ * @len: the size of a text frame (type digit included) or of raw bytes
+ * @binary: whether they are raw bytes
+ *
+ * Returns: the bytes the frame takes in a polling payload, without separator
+ */
+gsize
+runner_eio_frame_get_polling_size (gsize    len,
+                                   gboolean binary)
+{
+  return binary ? 1 + (len + 2) / 3 * 4 : len;
+}
+
+/**
  * runner_eio_packet_get_polling_size:
  *
  * Returns: the bytes @packet takes in a polling payload, without separator
@@ -93,9 +107,7 @@ runner_eio_packet_get_polling_size (const RunnerEioPacket *packet)
   g_return_val_if_fail (packet != NULL, 0);
 
   len = g_bytes_get_size (packet->data);
-  if (packet->binary)
-    return 1 + (len + 2) / 3 * 4;
-  return 1 + len;
+  return runner_eio_frame_get_polling_size (packet->binary ? len : len + 1, packet->binary);
 }
 
 static gboolean
@@ -247,12 +259,44 @@ runner_eio_payload_decode (const guint8  *data,
 }
 
 /**
+ * runner_eio_payload_append_frame:
+ * @payload: a polling response being built
+ * @frame: a text packet with its type digit, or raw bytes
+ * @len: its length
+ * @binary: whether @frame is raw bytes, written as `b` and base64
+ *
+ * Appends one packet, after a 0x1e separator unless @payload is empty.
+ */
+void
+runner_eio_payload_append_frame (GString      *payload,
+                                 const guint8 *frame,
+                                 gsize         len,
+                                 gboolean      binary)
+{
+  g_return_if_fail (payload != NULL);
+  g_return_if_fail (frame != NULL || len == 0);
+
+  if (payload->len > 0)
+    g_string_append_c (payload, RUNNER_EIO_RECORD_SEPARATOR);
+
+  if (binary)
+    {
+      g_autofree char *encoded = g_base64_encode (frame, len);
+
+      g_string_append_c (payload, 'b');
+      g_string_append (payload, encoded);
+      return;
+    }
+
+  g_string_append_len (payload, (const char *) frame, len);
+}
+
+/**
  * runner_eio_payload_append:
  * @payload: a polling response being built
  * @packet: the packet to add
  *
- * Appends @packet, after a 0x1e separator unless @payload is empty; binary
- * messages are written as `b` and base64.
+ * Like runner_eio_payload_append_frame(), for a decoded packet.
  */
 void
 runner_eio_payload_append (GString               *payload,
@@ -264,25 +308,18 @@ runner_eio_payload_append (GString               *payload,
   g_return_if_fail (payload != NULL);
   g_return_if_fail (packet != NULL);
 
-  if (payload->len > 0)
-    g_string_append_c (payload, RUNNER_EIO_RECORD_SEPARATOR);
-
   data = g_bytes_get_data (packet->data, &len);
-
   if (packet->binary)
     {
-      g_autofree char *encoded = g_base64_encode (data, len);
-
-      g_string_append_c (payload, 'b');
-      g_string_append (payload, encoded);
+      runner_eio_payload_append_frame (payload, data, len, TRUE);
       return;
     }
 
+  if (payload->len > 0)
+    g_string_append_c (payload, RUNNER_EIO_RECORD_SEPARATOR);
   g_string_append_c (payload, (char) ('0' + packet->type));
   g_string_append_len (payload, (const char *) data, len);
 }
-
-/* ---- JSON --------------------------------------------------------------- */
 
 /*
  * json-glib is lenient (single quotes, comments, hex numbers, raw control
@@ -956,6 +993,30 @@ runner_sio_packet_encode (const RunnerSioPacket *packet,
   if (len != NULL)
     *len = out->len;
   return g_string_free (out, FALSE);
+}
+
+/**
+ * runner_sio_connect_error_new:
+ * @nsp: (nullable): the namespace refused; %NULL for "/"
+ * @message: why
+ *
+ * Returns: (transfer full): the text of `4[/nsp,]{"message":...}`
+ */
+char *
+runner_sio_connect_error_new (const char *nsp,
+                              const char *message)
+{
+  g_autoptr(RunnerSioPacket) packet = NULL;
+  JsonObject *object;
+
+  g_return_val_if_fail (message != NULL, NULL);
+
+  object = json_object_new ();
+  json_object_set_string_member (object, "message", message);
+  packet = runner_sio_packet_new (RUNNER_SIO_PACKET_CONNECT_ERROR, nsp, RUNNER_SIO_NO_ACK_ID,
+                                  json_node_init_object (json_node_alloc (), object));
+  json_object_unref (object);
+  return runner_sio_packet_encode (packet, NULL);
 }
 
 /**

@@ -68,6 +68,12 @@ GPtrArray       *runner_eio_payload_decode      (const guint8        *data,
                                                  GError             **error);
 void             runner_eio_payload_append      (GString             *payload,
                                                  const RunnerEioPacket *packet);
+void             runner_eio_payload_append_frame (GString            *payload,
+                                                 const guint8        *frame,
+                                                 gsize                len,
+                                                 gboolean             binary);
+gsize            runner_eio_frame_get_polling_size (gsize             len,
+                                                 gboolean             binary);
 
 /**
  * RunnerSioPacketType:
@@ -116,6 +122,9 @@ char            *runner_sio_packet_encode       (const RunnerSioPacket *packet,
 const char      *runner_sio_packet_get_event    (const RunnerSioPacket *packet);
 JsonNode        *runner_sio_packet_get_arg      (const RunnerSioPacket *packet,
                                                  guint                index);
+
+char            *runner_sio_connect_error_new   (const char          *nsp,
+                                                 const char          *message);
 
 JsonNode        *runner_sio_placeholder_new     (guint                num);
 gint             runner_sio_placeholder_get_num (JsonNode            *node);

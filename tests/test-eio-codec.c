@@ -460,6 +460,13 @@ test_sio_encode (void)
   binary->attachments = 1;
   text = runner_sio_packet_encode (binary, NULL);
   g_assert_cmpstr (text, ==, "51-[\"file\",{\"_placeholder\":true,\"num\":0}]");
+  g_clear_pointer (&text, g_free);
+
+  text = runner_sio_connect_error_new (NULL, "not authorized");
+  g_assert_cmpstr (text, ==, "4{\"message\":\"not authorized\"}");
+  g_clear_pointer (&text, g_free);
+  text = runner_sio_connect_error_new ("/term", "Invalid \"namespace\"");
+  g_assert_cmpstr (text, ==, "4/term,{\"message\":\"Invalid \\\"namespace\\\"\"}");
 }
 
 static void
