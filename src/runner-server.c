@@ -11,6 +11,7 @@
 #include "runner-resources.h"
 #include "runner-files.h"
 #include "runner-request.h"
+#include "runner-engine-io.h"
 #include "runner-websocket.h"
 #include "runner-ws-client.h"
 
@@ -21,6 +22,7 @@ struct _RunnerServer
   RunnerWorkspace *workspace;  /* owned */
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
+  RunnerEngineIO  *engine_io;  /* owned: Socket.IO at /socket.io/ */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -75,6 +77,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
+  g_clear_object (&self->engine_io);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -410,6 +413,7 @@ runner_server_new (RunnerConfig    *config,
   soup_server_add_handler (self->soup, "/", handle_root, self, NULL);
 
   self->files = runner_files_new (self);
+  self->engine_io = runner_engine_io_new (self);
 
   return self;
 }
@@ -811,6 +815,9 @@ runner_server_shutdown (RunnerServer *self)
   clients = runner_server_list_clients (self);
   for (guint i = 0; i < clients->len; i++)
     runner_client_close (g_ptr_array_index (clients, i), "server shutting down");
+  /* Socket.IO sessions that never connected a client */
+  if (self->engine_io != NULL)
+    runner_engine_io_shutdown (self->engine_io);
 
   g_hash_table_remove_all (self->pending);
 }
