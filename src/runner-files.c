@@ -15,10 +15,9 @@
  * RunnerWorkspace.
  *
  * The old service answered every write with the whole tree. Runner keeps the
- * last root tree it sent, serialized once, and the set of files in it: a
- * write that only changes the content of a known file leaves the tree as it
- * was, so the refresh after it costs no disk walk. Any other change drops the
- * cache.
+ * last root tree it sent, serialized once: a write that only changes the
+ * content of a file already in it leaves the tree as it was, so the refresh
+ * after it costs no disk walk. Any other change drops the cache.
  */
 typedef struct _Listing Listing;
 
@@ -28,7 +27,6 @@ struct _RunnerFiles
   RunnerServer    *server;       /* unowned: the server owns us */
   RunnerWorkspace *workspace;    /* owned */
   RunnerMessage   *root_tree;    /* owned, nullable: cached file:refresh of the root */
-  GHashTable      *known_files;  /* owned, nullable: relative paths in root_tree */
   Listing         *inflight;     /* unowned, nullable: the Listing of the current state */
   guint            generation;   /* bumped by every change, to drop stale listings */
   gulong           changed_id;
@@ -41,7 +39,25 @@ drop_cache (RunnerFiles *self)
 {
   self->generation++;
   g_clear_pointer (&self->root_tree, runner_message_unref);
-  g_clear_pointer (&self->known_files, g_hash_table_unref);
+}
+
+/* Whether the cached tree lists @path (relative): its entry holds
+ * `"path":"/workspace/<path>"`, escaped as the listing escapes it. */
+static gboolean
+tree_lists (RunnerFiles *self,
+            const char  *path)
+{
+  g_autofree char *virtual_path = runner_workspace_to_virtual (self->workspace, path);
+  g_autoptr(GString) needle = g_string_new ("\"path\":");
+  GBytes *text;
+
+  if (self->root_tree == NULL)
+    return FALSE;
+
+  runner_json_append_string (needle, virtual_path, -1);
+  text = runner_message_get_data_text (self->root_tree);
+  return memmem (g_bytes_get_data (text, NULL), g_bytes_get_size (text),
+                 needle->str, needle->len) != NULL;
 }
 
 static void
@@ -56,8 +72,7 @@ on_workspace_changed (RunnerWorkspace       *workspace,
   static const char * const kinds[] = { "written", "created-dir", "deleted", "renamed" };
   g_autofree char *virtual_path = runner_workspace_to_virtual (workspace, path);
 
-  if (kind != RUNNER_WORKSPACE_CHANGE_WRITTEN || self->known_files == NULL ||
-      !g_hash_table_contains (self->known_files, path))
+  if (kind != RUNNER_WORKSPACE_CHANGE_WRITTEN || !tree_lists (self, path))
     drop_cache (self);
 
   /* New event: lets a front end follow changes made in the shell too. */
@@ -113,38 +128,6 @@ object_node (JsonObject *object)
   return node;
 }
 
-static void
-send_to_requester (RunnerRequest *request,
-                   const char    *event,
-                   JsonNode      *data)
-{
-  g_autoptr(RunnerMessage) message = runner_message_new (event, json_node_copy (data));
-
-  runner_client_send (runner_request_get_client (request), message);
-}
-
-static void
-collect_files (JsonArray  *tree,
-               GHashTable *files,
-               gsize       root_len)
-{
-  guint n = json_array_get_length (tree);
-
-  for (guint i = 0; i < n; i++)
-    {
-      JsonObject *entry = json_array_get_object_element (tree, i);
-      const char *path = json_object_get_string_member_with_default (entry, "path", NULL);
-      JsonNode *children = json_object_get_member (entry, "children");
-
-      if (path == NULL || strlen (path) <= root_len)
-        continue;
-      if (children != NULL && JSON_NODE_HOLDS_ARRAY (children))
-        collect_files (json_node_get_array (children), files, root_len);
-      else
-        g_hash_table_add (files, g_strdup (path + root_len + 1));
-    }
-}
-
 /* The root tree, shared by every refresh */
 
 struct _Listing
@@ -154,6 +137,25 @@ struct _Listing
   GPtrArray   *waiters;    /* owned: GTasks */
 };
 
+/* {"tree":TREE} or {"tree":TREE,"truncated":true} around a listing's text */
+static char *
+tree_data (char     *tree,
+           gsize     tree_len,
+           gboolean  truncated,
+           gsize    *len)
+{
+  g_autofree char *owned = tree;
+  GString *out = g_string_sized_new (tree_len + 32);
+
+  g_string_append (out, "{\"tree\":");
+  g_string_append_len (out, owned, tree_len);
+  if (truncated)
+    g_string_append (out, ",\"truncated\":true");
+  g_string_append_c (out, '}');
+  *len = out->len;
+  return g_string_free (out, FALSE);
+}
+
 static void
 root_listed_cb (GObject      *object,
                 GAsyncResult *result,
@@ -162,17 +164,20 @@ root_listed_cb (GObject      *object,
   Listing *listing = user_data;
   g_autoptr(RunnerFiles) self = listing->self;
   g_autoptr(GPtrArray) waiters = listing->waiters;
-  g_autoptr(JsonNode) tree = NULL;
+  g_autoptr(RunnerMessage) message = NULL;
   g_autoptr(GError) error = NULL;
   gboolean truncated = FALSE;
   gboolean current;
+  gsize len = 0;
+  char *tree;
 
   current = self->inflight == listing && listing->generation == self->generation;
   if (self->inflight == listing)
     self->inflight = NULL;
   g_free (listing);
 
-  tree = runner_workspace_list_finish (RUNNER_WORKSPACE (object), result, &truncated, &error);
+  tree = runner_workspace_list_json_finish (RUNNER_WORKSPACE (object), result, &truncated, &len,
+                                            &error);
   if (tree == NULL)
     {
       for (guint i = 0; i < waiters->len; i++)
@@ -180,28 +185,17 @@ root_listed_cb (GObject      *object,
       return;
     }
 
-  {
-    JsonObject *data = json_object_new ();
-    g_autoptr(RunnerMessage) message = NULL;
-
-    if (current)
-      {
-        drop_cache (self);
-        self->known_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-        collect_files (json_node_get_array (tree), self->known_files,
-                       strlen (RUNNER_WORKSPACE_VIRTUAL_ROOT));
-      }
-    json_object_set_member (data, "tree", g_steal_pointer (&tree));
-    if (truncated)
-      json_object_set_boolean_member (data, "truncated", TRUE);
-    message = runner_message_new ("file:refresh", object_node (data));
-    if (current)
+  tree = tree_data (tree, len, truncated, &len);
+  message = runner_message_new_take_text ("file:refresh", tree, len);
+  if (current)
+    {
+      drop_cache (self);
       self->root_tree = runner_message_ref (message);
+    }
 
-    for (guint i = 0; i < waiters->len; i++)
-      g_task_return_pointer (g_ptr_array_index (waiters, i), runner_message_ref (message),
-                             (GDestroyNotify) runner_message_unref);
-  }
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_pointer (g_ptr_array_index (waiters, i), runner_message_ref (message),
+                           (GDestroyNotify) runner_message_unref);
 }
 
 /*
@@ -236,7 +230,7 @@ get_root_tree_async (RunnerFiles         *self,
   listing->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (listing->waiters, g_steal_pointer (&task));
   self->inflight = listing;
-  runner_workspace_list_async (self->workspace, "", -1, NULL, root_listed_cb, listing);
+  runner_workspace_list_json_async (self->workspace, "", -1, NULL, root_listed_cb, listing);
 }
 
 static RunnerMessage *
@@ -311,27 +305,24 @@ fetch_dir_cb (GObject      *object,
               gpointer      user_data)
 {
   g_autoptr(RunnerRequest) request = user_data;
-  g_autoptr(JsonNode) tree = NULL;
-  g_autoptr(JsonNode) data = NULL;
+  g_autoptr(RunnerMessage) message = NULL;
   g_autoptr(GError) error = NULL;
   gboolean truncated = FALSE;
-  JsonObject *object_data;
+  gsize len = 0;
+  char *tree;
 
-  tree = runner_workspace_list_finish (RUNNER_WORKSPACE (object), result, &truncated, &error);
+  tree = runner_workspace_list_json_finish (RUNNER_WORKSPACE (object), result, &truncated, &len,
+                                            &error);
   if (tree == NULL)
     {
       runner_request_fail (request, error);
       return;
     }
 
-  object_data = json_object_new ();
-  json_object_set_member (object_data, "tree", g_steal_pointer (&tree));
-  if (truncated)
-    json_object_set_boolean_member (object_data, "truncated", TRUE);
-  data = object_node (object_data);
-
-  send_to_requester (request, "file:refresh", data);
-  runner_request_reply (request, g_steal_pointer (&data));
+  tree = tree_data (tree, len, truncated, &len);
+  message = runner_message_new_take_text ("file:refresh", tree, len);
+  runner_client_send (runner_request_get_client (request), message);
+  runner_request_reply_text (request, runner_message_get_data_text (message));
 }
 
 static void
@@ -378,8 +369,8 @@ handle_fetch_dir (RunnerRequest *request,
       return;
     }
 
-  runner_workspace_list_async (self->workspace, path, (int) depth, NULL, fetch_dir_cb,
-                               runner_request_ref (request));
+  runner_workspace_list_json_async (self->workspace, path, (int) depth, NULL, fetch_dir_cb,
+                                    runner_request_ref (request));
 }
 
 /* fetchContent {path} -> file:content {path, content, encoding?} */
@@ -403,6 +394,8 @@ fetch_content_cb (GObject      *object,
       runner_request_fail (request, error);
       return;
     }
+  if (runner_client_is_closed (runner_request_get_client (request)))
+    return;
 
   /* Built by hand: a 1 MiB file is escaped in one pass, not through a tree. */
   content = g_bytes_get_data (bytes, &len);
@@ -530,7 +523,7 @@ write_content (RunnerFiles   *self,
     }
 
   runner_workspace_write_async (self->workspace, path, content, exclusive, NULL, written_cb,
-                                op_new (self, request, g_steal_pointer (&path)));
+                                op_new (self, request, g_strdup (path)));
 }
 
 static void

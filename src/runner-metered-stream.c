@@ -103,7 +103,7 @@ runner_metered_stream_create_source (GPollableOutputStream *stream,
 
   base_source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (get_base (stream)),
                                                         NULL);
-  g_source_set_dummy_callback (base_source);
+  /* new_full() sets the child's dummy callback; doing it twice drops a ref. */
   return g_pollable_source_new_full (stream, base_source, cancellable);
 }
 
