@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
@@ -429,6 +431,7 @@ runner_server_listen (RunnerServer  *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocket) listener = NULL;
   GSList *uris;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
@@ -442,7 +445,17 @@ runner_server_listen (RunnerServer  *self,
     }
 
   address = g_inet_socket_address_new (inet, self->config->port);
-  if (!soup_server_listen (self->soup, address, 0, error))
+  /* soup_server_listen() keeps GSocket's backlog of 10: a burst of clients
+   * (200 Socket.IO connects at once) then loses SYNs and waits 1-3 s for TCP
+   * to retry. Listen with the kernel's maximum instead. */
+  listener = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP, error);
+  if (listener == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (listener, SOMAXCONN);
+  if (!g_socket_bind (listener, address, TRUE, error) ||
+      !g_socket_listen (listener, error) ||
+      !soup_server_listen_socket (self->soup, listener, 0, error))
     return FALSE;
 
   uris = soup_server_get_uris (self->soup);
