@@ -298,7 +298,7 @@ test("200 clients at once, and a broadcast reaches every one", async () => {
     const sockets = Array.from({ length: n }, () => connect());
     await Promise.all(sockets.map(connected));
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    console.log(`# ${n} clients connected in ${ms.toFixed(0)} ms (${(n / (ms / 1000)).toFixed(0)}/s)`);
+    console.log(`${n} clients connected in ${ms.toFixed(0)} ms (${(n / (ms / 1000)).toFixed(0)}/s)`);
     assert.equal(new Set(sockets.map((s) => s.id)).size, n, "every client has its own sid");
 
     const all = sockets.map((s) => eventWhere(s, "file:refresh",
