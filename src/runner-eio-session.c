@@ -52,6 +52,7 @@ struct _RunnerEioSession
   guint              ping_source;
   guint              pong_source;
   guint              upgrade_source;
+  guint              answer_source;  /* answers the poll once this turn is done */
   gboolean           closed;
 };
 
@@ -206,6 +207,20 @@ websocket_ready (RunnerEioSession *self)
          && runner_websocket_is_open (self->websocket);
 }
 
+static gboolean
+answer_later (gpointer user_data)
+{
+  RunnerEioSession *self = user_data;
+
+  self->answer_source = 0;
+  if (self->poll != NULL && !self->probed && !g_queue_is_empty (&self->outbox))
+    {
+      answer_poll (self, take_outbox (self));
+      g_signal_emit (self, signals[DRAINED], 0);
+    }
+  return G_SOURCE_REMOVE;
+}
+
 /* Moves what is queued to whichever transport can take it now. */
 static void
 flush (RunnerEioSession *self)
@@ -231,7 +246,10 @@ flush (RunnerEioSession *self)
     }
   else if (self->transport == TRANSPORT_POLLING && self->poll != NULL && !self->probed)
     {
-      answer_poll (self, take_outbox (self));
+      /* What one event causes (a push and its ack) leaves in one response. */
+      if (self->answer_source == 0)
+        self->answer_source = g_idle_add_full (G_PRIORITY_DEFAULT, answer_later, self, NULL);
+      return;
     }
 
   if (had_bytes && self->outbox_bytes == 0)
@@ -671,6 +689,7 @@ teardown (RunnerEioSession *self,
   g_clear_handle_id (&self->ping_source, g_source_remove);
   g_clear_handle_id (&self->pong_source, g_source_remove);
   g_clear_handle_id (&self->upgrade_source, g_source_remove);
+  g_clear_handle_id (&self->answer_source, g_source_remove);
   clear_outbox (self);
 
   /* The client sees a close packet, not a hung request. */

@@ -383,6 +383,7 @@ handle_request (SoupServer        *soup,
   const char *eio = query != NULL ? g_hash_table_lookup (query, "EIO") : NULL;
   const char *transport = query != NULL ? g_hash_table_lookup (query, "transport") : NULL;
   const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
+  g_autoptr(RunnerEioSession) session = NULL;
   gboolean websocket;
   Entry *entry;
 
@@ -432,24 +433,27 @@ handle_request (SoupServer        *soup,
       return;
     }
 
+  /* Handling may close the session, which drops its entry. */
+  session = g_object_ref (entry->session);
+
   /* A session moves from polling to a WebSocket once, never back. */
   if (websocket)
     {
-      if (!runner_websocket_is_upgrade (msg) || runner_eio_session_is_upgrading (entry->session)
-          || g_str_equal (runner_eio_session_get_transport (entry->session), "websocket"))
+      if (!runner_websocket_is_upgrade (msg) || runner_eio_session_is_upgrading (session)
+          || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
         set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
       else
-        attach_websocket (self, msg, entry->session);
+        attach_websocket (self, msg, session);
       return;
     }
 
-  if (g_str_equal (runner_eio_session_get_transport (entry->session), "websocket"))
+  if (g_str_equal (runner_eio_session_get_transport (session), "websocket"))
     {
       set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
       return;
     }
 
-  handle_polling (self, msg, entry->session);
+  handle_polling (self, msg, session);
 }
 
 /* Refuses a POST body over the cap before libsoup reads it into memory. */
