@@ -849,6 +849,28 @@ test_websocket_only (void)
   runner_test_wait_or_fail (no_clients, eio, WAIT_MS, "the client to be dropped");
 }
 
+static void
+test_shutdown (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autofree char *url = NULL;
+  g_autoptr(JsonNode) open = NULL;
+  Reply poll = { 0, };
+
+  /* A connected client with a pending poll, and a session never connected */
+  eio_connect (eio);
+  url = eio_url (eio, "polling", NULL);
+  eio_start (eio, "GET", url, NULL, 0, &poll);
+  open = eio_handshake (eio);
+
+  /* SIGTERM: a clean exit (status 0, no critical), the poll gets an answer */
+  runner_test_server_stop (eio->server);
+  eio_wait (&poll);
+  if (poll.status == 200)
+    g_assert_cmpstr (poll.body, ==, "1");
+  reply_clear (&poll);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -867,6 +889,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/upgrade", test_upgrade);
   g_test_add_func ("/runner/socketio/upgrade-interrupted", test_upgrade_interrupted);
   g_test_add_func ("/runner/socketio/websocket-only", test_websocket_only);
+  g_test_add_func ("/runner/socketio/shutdown", test_shutdown);
 
   return g_test_run ();
 }
