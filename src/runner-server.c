@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
+#include "runner-app.h"
 #include "runner-error.h"
 #include "runner-resources.h"
 #include "runner-files.h"
@@ -21,6 +22,7 @@ struct _RunnerServer
   RunnerWorkspace *workspace;  /* owned */
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
+  RunnerApp       *app;        /* owned */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -75,6 +77,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
+  g_clear_object (&self->app);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -410,6 +413,7 @@ runner_server_new (RunnerConfig    *config,
   soup_server_add_handler (self->soup, "/", handle_root, self, NULL);
 
   self->files = runner_files_new (self);
+  self->app = runner_app_new (self);
 
   return self;
 }
@@ -483,6 +487,18 @@ runner_server_get_workspace (RunnerServer *self)
 {
   g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
   return self->workspace;
+}
+
+/**
+ * runner_server_get_app:
+ *
+ * Returns: (transfer none): the supervisor of the user's app
+ */
+RunnerApp *
+runner_server_get_app (RunnerServer *self)
+{
+  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
+  return self->app;
 }
 
 SoupServer *
@@ -817,6 +833,9 @@ runner_server_shutdown (RunnerServer *self)
   clients = runner_server_list_clients (self);
   for (guint i = 0; i < clients->len; i++)
     runner_client_close (g_ptr_array_index (clients, i), "server shutting down");
+
+  if (self->app != NULL)
+    runner_app_shutdown (self->app);
 
   g_hash_table_remove_all (self->pending);
 }
