@@ -38,6 +38,8 @@
 #define TEMP_MARK ".runner-"
 #define TEMP_RANDOM 6
 #define DEBOUNCE_MS 50
+/* IN_EXCL_UNLINK also keeps out the events of O_TMPFILE files, which
+ * inotify names "#<inode>". */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM \
                     | IN_MOVED_TO | IN_DELETE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
@@ -869,6 +871,7 @@ typedef struct
 typedef struct
 {
   char *name;                   /* valid UTF-8 */
+  char *raw_name;               /* the name on disk, if it is not UTF-8 */
   gboolean is_dir;
   gboolean is_link;
 } ListEntry;
@@ -876,7 +879,10 @@ typedef struct
 static void
 list_entry_clear (gpointer data)
 {
-  g_free (((ListEntry *) data)->name);
+  ListEntry *entry = data;
+
+  g_free (entry->name);
+  g_free (entry->raw_name);
 }
 
 static int
@@ -1005,7 +1011,7 @@ list_walk_children (ListWalk   *walk,
     fd = open_beneath_errno (walk->self, list_walk_relative (walk),
                              O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
   else
-    fd = openat (dirfd (dir), entry->name,
+    fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0 && (fstat (fd, &st) < 0 || list_walk_seen (walk, &st)))
     {
@@ -1074,7 +1080,7 @@ list_read_dir (ListWalk *walk,
   g_array_set_clear_func (entries, list_entry_clear);
   while ((de = readdir (dir)) != NULL)
     {
-      ListEntry entry = { NULL, FALSE, FALSE };
+      ListEntry entry = { NULL, NULL, FALSE, FALSE };
       unsigned char type = de->d_type;
 
       if (is_dot_or_dotdot (de->d_name) || is_excluded_name (walk->op->excluded, de->d_name)
@@ -1097,7 +1103,10 @@ list_read_dir (ListWalk *walk,
       if (g_utf8_validate (de->d_name, -1, NULL))
         entry.name = g_strdup (de->d_name);
       else
-        entry.name = g_utf8_make_valid (de->d_name, -1);
+        {
+          entry.name = g_utf8_make_valid (de->d_name, -1);
+          entry.raw_name = g_strdup (de->d_name);
+        }
       g_array_append_val (entries, entry);
     }
   g_array_sort (entries, list_entry_compare);

@@ -1010,6 +1010,8 @@ test_list_json_text (Fixture       *fx,
 
   put_dir (fx, "dir/sub");
   put_file (fx, "\377\376bad-utf8", "x");
+  put_dir (fx, "bad\377dir");
+  put_file (fx, "bad\377dir/inside", "x");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *path = g_build_filename ("dir", names[i], NULL);
@@ -1036,6 +1038,7 @@ test_list_json_text (Fixture       *fx,
   g_assert_nonnull (strstr (text, "\"name\":\"quote\\\"d\""));
   g_assert_nonnull (strstr (text, "\"name\":\"ctl\\u0001x\""));
   g_assert_nonnull (strstr (text, "\"name\":\"\357\277\275\357\277\275bad-utf8\""));
+  g_assert_nonnull (strstr (text, "\"path\":\"/workspace/bad\357\277\275dir/inside\""));
 }
 
 /* Reading */
