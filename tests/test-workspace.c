@@ -83,8 +83,8 @@ fixture_setup (Fixture       *fx,
       runner_workspace_set_use_openat2 (fx->ws, FALSE);
       g_assert_false (runner_workspace_get_use_openat2 (fx->ws));
     }
-  else
-    g_assert_true (runner_workspace_get_use_openat2 (fx->ws));
+  else if (!runner_workspace_get_use_openat2 (fx->ws))
+    g_test_message ("openat2 is missing here (an old kernel, valgrind): the walk runs instead");
   if (variant & NO_TMPFILE)
     runner_workspace_set_use_tmpfile (fx->ws, FALSE);
   fx->changes = g_ptr_array_new_with_free_func (g_free);
