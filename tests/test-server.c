@@ -731,7 +731,7 @@ test_slow_client (void)
    * AddressSanitizer keeps freed memory in quarantine, so RSS says nothing
    * there; that build checks the memory errors instead. */
 #ifndef __SANITIZE_ADDRESS__
-  g_assert_cmpint (rss_after - rss_before, <, 128 * 1024);
+  g_assert_cmpint (rss_after - rss_before, <, 48 * 1024);
 #endif
 
   runner_test_server_stop (server);
