@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
+#include "runner-app.h"
 #include "runner-error.h"
 #include "runner-resources.h"
 #include "runner-files.h"
@@ -25,6 +26,7 @@ struct _RunnerServer
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
   RunnerEngineIO  *engine_io;  /* owned: Socket.IO at /socket.io/ */
+  RunnerApp       *app;        /* owned */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -80,6 +82,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
   g_clear_object (&self->engine_io);
+  g_clear_object (&self->app);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -416,6 +419,7 @@ runner_server_new (RunnerConfig    *config,
 
   self->files = runner_files_new (self);
   self->engine_io = runner_engine_io_new (self);
+  self->app = runner_app_new (self);
 
   return self;
 }
@@ -432,7 +436,7 @@ runner_server_listen (RunnerServer  *self,
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocket) listener = NULL;
-  GSList *uris;
+  GSList *listeners;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
 
@@ -458,10 +462,16 @@ runner_server_listen (RunnerServer  *self,
       !soup_server_listen_socket (self->soup, listener, 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    self->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* Not soup_server_get_uris(): it leaks an address in libsoup 3.2. */
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
 
   self->ready = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
@@ -494,6 +504,18 @@ runner_server_get_workspace (RunnerServer *self)
 {
   g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
   return self->workspace;
+}
+
+/**
+ * runner_server_get_app:
+ *
+ * Returns: (transfer none): the supervisor of the user's app
+ */
+RunnerApp *
+runner_server_get_app (RunnerServer *self)
+{
+  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
+  return self->app;
 }
 
 SoupServer *
@@ -831,6 +853,9 @@ runner_server_shutdown (RunnerServer *self)
   /* Socket.IO sessions that never connected a client */
   if (self->engine_io != NULL)
     runner_engine_io_shutdown (self->engine_io);
+
+  if (self->app != NULL)
+    runner_app_shutdown (self->app);
 
   g_hash_table_remove_all (self->pending);
 }
