@@ -564,6 +564,12 @@ no_clients (gpointer user_data)
   return metric (user_data, "runner_clients") == 0;
 }
 
+static gboolean
+one_client (gpointer user_data)
+{
+  return metric (user_data, "runner_clients") == 1;
+}
+
 static void
 test_vanished_client (void)
 {
@@ -849,6 +855,87 @@ test_websocket_only (void)
   runner_test_wait_or_fail (no_clients, eio, WAIT_MS, "the client to be dropped");
 }
 
+static SoupMessage *
+send_with_origin (Eio        *eio,
+                  const char *method,
+                  const char *origin,
+                  guint      *status)
+{
+  g_autofree char *url = eio_url (eio, "polling", NULL);
+  SoupMessage *msg = soup_message_new (method, url);
+  g_autoptr(GBytes) body = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Origin", origin);
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                "Access-Control-Request-Headers", "content-type");
+  body = soup_session_send_and_read (eio->http, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  return msg;
+}
+
+static void
+test_cors (void)
+{
+  const char *env[] = { "RUNNER_ALLOWED_ORIGINS=https://ide.example", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autoptr(SoupMessage) preflight = NULL;
+  g_autoptr(SoupMessage) allowed = NULL;
+  g_autoptr(SoupMessage) refused = NULL;
+  SoupMessageHeaders *headers;
+  guint status;
+
+  preflight = send_with_origin (eio, "OPTIONS", "https://ide.example", &status);
+  g_assert_cmpuint (status, ==, 204);
+  headers = soup_message_get_response_headers (preflight);
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "Access-Control-Allow-Origin"), ==,
+                   "https://ide.example");
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "Access-Control-Allow-Credentials"), ==,
+                   "true");
+  g_assert_nonnull (strstr (soup_message_headers_get_one (headers, "Access-Control-Allow-Methods"),
+                            "POST"));
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "Access-Control-Allow-Headers"), ==,
+                   "content-type");
+
+  allowed = send_with_origin (eio, "GET", "https://ide.example", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (allowed),
+                                                 "Access-Control-Allow-Origin"), ==,
+                   "https://ide.example");
+
+  /* Another site's page may not open a session */
+  refused = send_with_origin (eio, "GET", "https://evil.example", &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (refused),
+                                               "Access-Control-Allow-Origin"));
+}
+
+static void
+test_connection_cap (void)
+{
+  const char *env[] = { "RUNNER_MAX_CONNECTIONS=2", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autoptr(JsonNode) open = NULL;
+  g_autofree char *first = NULL;
+  char *body = NULL;
+  guint status;
+
+  eio_connect (eio);
+  first = g_steal_pointer (&eio->sid);
+  eio_connect (eio);
+
+  /* A third session is refused at the handshake */
+  g_clear_pointer (&eio->sid, g_free);
+  status = eio_get (eio, &body);
+  assert_eio_error (status, body, 503, 4, "Too many connections (the limit is 2)");
+  g_free (body);
+
+  /* One leaves (its close packet), and there is room again */
+  eio->sid = g_steal_pointer (&first);
+  g_assert_cmpuint (eio_post (eio, "41" RS "1"), ==, 200);
+  runner_test_wait_or_fail (one_client, eio, WAIT_MS, "the client to leave");
+  open = eio_handshake (eio);
+}
+
 static void
 test_shutdown (void)
 {
@@ -889,6 +976,8 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/upgrade", test_upgrade);
   g_test_add_func ("/runner/socketio/upgrade-interrupted", test_upgrade_interrupted);
   g_test_add_func ("/runner/socketio/websocket-only", test_websocket_only);
+  g_test_add_func ("/runner/socketio/cors", test_cors);
+  g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
   g_test_add_func ("/runner/socketio/shutdown", test_shutdown);
 
   return g_test_run ();
