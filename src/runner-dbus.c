@@ -171,14 +171,22 @@ update_sync_state_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Sends the pending PropertiesChanged now rather than from an idle, so that
+ * a signal sent next comes after the state it is about. */
+static void
+flush_properties (RunnerDbus *self)
+{
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
 static void
 emit_sync_completed (RunnerDbus *self,
                      gboolean    ok,
                      const char *error)
 {
-  /* The state that goes with the signal first, not a throttle later. */
   g_clear_handle_id (&self->sync_state_source, g_source_remove);
   update_sync_state (self);
+  flush_properties (self);
   runner_dbus_runner1_emit_sync_completed (RUNNER_DBUS_RUNNER1 (self), ok, error ? error : "");
 }
 
@@ -224,6 +232,8 @@ on_n_clients (RunnerServer *server,
   runner_dbus_runner1_set_clients (RUNNER_DBUS_RUNNER1 (self), runner_server_get_n_clients (server));
 }
 
+/* The server counts a client before it announces it: Clients changes on
+ * the bus first, then the signal comes. */
 static void
 on_client_added (RunnerServer *server,
                  RunnerClient *client,
@@ -231,6 +241,8 @@ on_client_added (RunnerServer *server,
 {
   const char *transport = runner_client_get_transport (client);
 
+  on_n_clients (server, NULL, self);
+  flush_properties (self);
   runner_dbus_runner1_emit_client_connected (RUNNER_DBUS_RUNNER1 (self),
                                              runner_client_get_id (client),
                                              transport != NULL ? transport : "");
@@ -241,6 +253,8 @@ on_client_removed (RunnerServer *server,
                    RunnerClient *client,
                    RunnerDbus   *self)
 {
+  on_n_clients (server, NULL, self);
+  flush_properties (self);
   runner_dbus_runner1_emit_client_disconnected (RUNNER_DBUS_RUNNER1 (self),
                                                 runner_client_get_id (client));
 }

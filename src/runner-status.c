@@ -232,6 +232,8 @@ runner_status_main (RunnerConfig  *config,
   /* Its own option first; the shared ones (--dbus, --env-file) go on to the
    * configuration. */
   context = g_option_context_new (_("— show the state of the Runner on D-Bus"));
+  g_option_context_set_summary (context,
+                                _("Prints the state of the Runner that owns io.github.runner.Runner."));
   g_option_context_set_description (context,
                                     _("The bus is the session bus unless --dbus=system is given."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
