@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <glib/gstdio.h>
 
 #include "runner-dbus.h"
@@ -21,15 +22,22 @@
  * (WORKSPACE, RUNNER_TOKEN), set once before any thread, to what it starts. */
 static char *activated_workspace;
 
+/* One test bus for the whole run: GTestDBus's watcher kills what it started
+ * if this process dies, but a second bus it starts after the first would
+ * inherit the watcher's pipe and keep both alive. Tests that take a bus
+ * down start a dbus-daemon of their own instead. */
+static GTestDBus *test_bus;
+
 typedef struct
 {
-  GTestDBus         *bus;
-  gboolean           bus_up;
+  char              *address;      /* the bus the test uses */
+  GSubprocess       *private_bus;  /* a dbus-daemon of this test's own, or NULL */
+  GDataInputStream  *private_out;
+  gboolean           private_exited;
   GDBusConnection   *connection;
   guint              watch_id;
   char              *owner;        /* the name's owner now, or NULL */
   char              *dir;          /* owned temp dir */
-  char              *workspace;    /* the activated runner's (WORKSPACE) */
   RunnerDbusRunner1 *proxy;
   GPtrArray         *connected;    /* "id transport" */
   GPtrArray         *disconnected; /* ids */
@@ -146,23 +154,11 @@ on_properties_changed (GDBusConnection *connection,
 }
 
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+connect_bus (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *services = g_test_build_filename (G_TEST_BUILT, "services", NULL);
 
-  f->dir = runner_test_make_tmpdir ();
-  f->connected = g_ptr_array_new_with_free_func (g_free);
-  f->disconnected = g_ptr_array_new_with_free_func (g_free);
-  f->sync_completed = g_ptr_array_new_with_free_func (g_free);
-
-  f->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_add_service_dir (f->bus, services);
-  g_test_dbus_up (f->bus);
-  f->bus_up = TRUE;
-
-  f->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (f->bus),
+  f->connection = g_dbus_connection_new_for_address_sync (f->address,
                                                           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                           NULL, NULL, &error);
@@ -177,7 +173,7 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-bus_down (Fixture *f)
+disconnect_bus (Fixture *f)
 {
   if (f->proxy != NULL)
     g_signal_handlers_disconnect_by_data (f->proxy, f);
@@ -189,9 +185,124 @@ bus_down (Fixture *f)
   if (f->connection != NULL)
     g_dbus_connection_close_sync (f->connection, NULL, NULL);
   g_clear_object (&f->connection);
-  if (f->bus_up)
-    g_test_dbus_down (f->bus);
-  f->bus_up = FALSE;
+  g_clear_pointer (&f->owner, g_free);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->dir = runner_test_make_tmpdir ();
+  f->connected = g_ptr_array_new_with_free_func (g_free);
+  f->disconnected = g_ptr_array_new_with_free_func (g_free);
+  f->sync_completed = g_ptr_array_new_with_free_func (g_free);
+  f->address = g_strdup (g_test_dbus_get_bus_address (test_bus));
+  connect_bus (f);
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+private_address_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GError) error = NULL;
+  char *line;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL,
+                                                    &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_free (f->address);
+  f->address = line;
+}
+
+static gboolean
+has_private_address (gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  return f->address != NULL;
+}
+
+/* Moves the test onto a dbus-daemon of its own (with the same service
+ * directory), which it may take down. */
+static void
+start_private_bus (Fixture *f)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *services = g_test_build_filename (G_TEST_BUILT, "services", NULL);
+  g_autofree char *config_path = g_build_filename (f->dir, "bus.conf", NULL);
+  g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
+  g_autofree char *config = NULL;
+
+  config = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                            "<busconfig>\n"
+                            "  <type>session</type>\n"
+                            "  <listen>unix:dir=%s</listen>\n"
+                            "  <servicedir>%s</servicedir>\n"
+                            "  <auth>EXTERNAL</auth>\n"
+                            "  <policy context=\"default\">\n"
+                            "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                            "    <allow eavesdrop=\"true\"/>\n"
+                            "    <allow own=\"*\"/>\n"
+                            "  </policy>\n"
+                            "</busconfig>\n", f->dir, services);
+  g_file_set_contents (config_path, config, -1, &error);
+  g_assert_no_error (error);
+
+  disconnect_bus (f);
+  g_clear_pointer (&f->address, g_free);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  f->private_bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
+                                                "--print-address=1", config_arg, NULL);
+  g_assert_no_error (error);
+  f->private_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->private_bus));
+  g_data_input_stream_read_line_async (f->private_out, G_PRIORITY_DEFAULT, NULL,
+                                      private_address_cb, f);
+  runner_test_wait_or_fail (has_private_address, f, TIMEOUT_MS, "the private bus's address");
+  connect_bus (f);
+}
+
+static void
+private_bus_exited_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  Fixture *f = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  f->private_exited = TRUE;
+}
+
+static gboolean
+private_bus_exited (gpointer user_data)
+{
+  return ((Fixture *) user_data)->private_exited;
+}
+
+static void
+stop_private_bus (Fixture *f)
+{
+  if (f->private_bus == NULL)
+    return;
+
+  disconnect_bus (f);
+  g_subprocess_wait_async (f->private_bus, NULL, private_bus_exited_cb, f);
+  g_subprocess_send_signal (f->private_bus, SIGTERM);
+  runner_test_wait_or_fail (private_bus_exited, f, TIMEOUT_MS, "the private bus to exit");
+  g_clear_object (&f->private_out);
+  g_clear_object (&f->private_bus);
 }
 
 static void
@@ -199,12 +310,12 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   g_assert_false (f->uptime_announced);
-  bus_down (f);
-  g_clear_object (&f->bus);
+  disconnect_bus (f);
+  stop_private_bus (f);
   drain_main_context ();
   runner_test_rm_rf (f->dir);
   g_free (f->dir);
-  g_free (f->owner);
+  g_free (f->address);
   g_ptr_array_unref (f->connected);
   g_ptr_array_unref (f->disconnected);
   g_ptr_array_unref (f->sync_completed);
@@ -212,6 +323,7 @@ fixture_teardown (Fixture       *f,
 
 /* The proxy and its signals */
 
+/* Clients changes before the signal about it arrives. */
 static void
 on_client_connected (RunnerDbusRunner1 *proxy,
                      const char        *id,
@@ -219,6 +331,8 @@ on_client_connected (RunnerDbusRunner1 *proxy,
                      Fixture           *f)
 {
   g_ptr_array_add (f->connected, g_strdup_printf ("%s %s", id, transport));
+  g_assert_cmpuint (runner_dbus_runner1_get_clients (proxy), ==,
+                    f->connected->len - f->disconnected->len);
 }
 
 static void
@@ -227,6 +341,8 @@ on_client_disconnected (RunnerDbusRunner1 *proxy,
                         Fixture           *f)
 {
   g_ptr_array_add (f->disconnected, g_strdup (id));
+  g_assert_cmpuint (runner_dbus_runner1_get_clients (proxy), ==,
+                    f->connected->len - f->disconnected->len);
 }
 
 static void
@@ -239,6 +355,14 @@ on_sync_completed (RunnerDbusRunner1 *proxy,
 }
 
 static void
+connect_proxy_signals (Fixture *f)
+{
+  g_signal_connect (f->proxy, "client-connected", G_CALLBACK (on_client_connected), f);
+  g_signal_connect (f->proxy, "client-disconnected", G_CALLBACK (on_client_disconnected), f);
+  g_signal_connect (f->proxy, "sync-completed", G_CALLBACK (on_sync_completed), f);
+}
+
+static void
 make_proxy (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
@@ -248,9 +372,7 @@ make_proxy (Fixture *f)
                                                  G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
                                                  RUNNER_DBUS_NAME, RUNNER_DBUS_PATH, NULL, &error);
   g_assert_no_error (error);
-  g_signal_connect (f->proxy, "client-connected", G_CALLBACK (on_client_connected), f);
-  g_signal_connect (f->proxy, "client-disconnected", G_CALLBACK (on_client_disconnected), f);
-  g_signal_connect (f->proxy, "sync-completed", G_CALLBACK (on_sync_completed), f);
+  connect_proxy_signals (f);
 }
 
 /* Helpers */
@@ -790,10 +912,13 @@ static void
 test_bus_gone_activated (Fixture       *f,
                          gconstpointer  data)
 {
-  guint32 pid = activate (f);
+  guint32 pid;
+
+  start_private_bus (f);
+  pid = activate (f);
 
   /* A runner the bus started leaves with the bus. */
-  bus_down (f);
+  stop_private_bus (f);
   wait_pid_gone (f, pid);
 }
 
@@ -801,10 +926,17 @@ static void
 test_bus_gone_serves_on (Fixture       *f,
                          gconstpointer  data)
 {
-  g_autoptr(RunnerTestServer) server = start_runner (f, NULL, NULL);
+  g_autoptr(RunnerTestServer) server = NULL;
+  g_autofree char *address_env = NULL;
+  const char *env[] = { NULL, NULL };
+
+  start_private_bus (f);
+  address_env = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", f->address);
+  env[0] = address_env;
+  server = start_runner (f, NULL, env);
 
   /* One started otherwise serves on without D-Bus. */
-  bus_down (f);
+  stop_private_bus (f);
   wait_log (server, "The D-Bus connection closed");
   g_assert_cmpuint (runner_test_http_get (server, "/healthz", NULL, NULL), ==, 200);
   runner_test_server_stop (server);
@@ -897,7 +1029,7 @@ test_auto_runtime_dir (Fixture       *f,
   g_autofree char *runtime_env = g_strdup_printf ("XDG_RUNTIME_DIR=%s", runtime);
   const char *env[] = { "DBUS_SESSION_BUS_ADDRESS=", runtime_env, NULL };
   const char *args[] = { "--dbus=auto", NULL };
-  const char *address = g_test_dbus_get_bus_address (f->bus);
+  const char *address = f->address;
   g_autofree char *path = NULL;
   g_autoptr(RunnerTestServer) server = NULL;
   const char *start;
@@ -919,7 +1051,7 @@ test_system_bus (Fixture       *f,
                  gconstpointer  data)
 {
   g_autofree char *system_env = g_strdup_printf ("DBUS_SYSTEM_BUS_ADDRESS=%s",
-                                                 g_test_dbus_get_bus_address (f->bus));
+                                                 f->address);
   const char *env[] = { system_env, "DBUS_SESSION_BUS_ADDRESS=", NULL };
   const char *args[] = { "--dbus=system", NULL };
   const char *status_args[] = { "--dbus=system", NULL };
@@ -1001,6 +1133,485 @@ test_status (Fixture       *f,
   g_assert_null (f->owner);
 }
 
+/* In process: RunnerDbus on a real RunnerServer, with stand-ins for the
+ * terminal manager and the S3 sync (objects with their properties). The
+ * service and the client share this thread, so every call is async. */
+
+enum
+{
+  FAKE_STATE_IDLE,
+  FAKE_STATE_SYNCING,
+  FAKE_STATE_ERROR,
+};
+
+#define FAKE_TYPE_SYNC (fake_sync_get_type ())
+G_DECLARE_FINAL_TYPE (FakeSync, fake_sync, FAKE, SYNC, GObject)
+
+struct _FakeSync
+{
+  GObject  parent_instance;
+  guint    pending;
+  guint64  pending_bytes;
+  guint    in_flight;
+  char    *last_error;
+  gint64   last_success;
+  guint    state;
+};
+
+G_DEFINE_FINAL_TYPE (FakeSync, fake_sync, G_TYPE_OBJECT)
+
+enum
+{
+  FAKE_PROP_0,
+  FAKE_PROP_PENDING,
+  FAKE_PROP_PENDING_BYTES,
+  FAKE_PROP_IN_FLIGHT,
+  FAKE_PROP_LAST_ERROR,
+  FAKE_PROP_LAST_SUCCESS,
+  FAKE_PROP_STATE,
+  FAKE_PROP_N_TERMINALS,
+};
+
+static void
+fake_sync_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  FakeSync *self = FAKE_SYNC (object);
+
+  switch (prop_id)
+    {
+    case FAKE_PROP_PENDING: g_value_set_uint (value, self->pending); break;
+    case FAKE_PROP_PENDING_BYTES: g_value_set_uint64 (value, self->pending_bytes); break;
+    case FAKE_PROP_IN_FLIGHT: g_value_set_uint (value, self->in_flight); break;
+    case FAKE_PROP_LAST_ERROR: g_value_set_string (value, self->last_error); break;
+    case FAKE_PROP_LAST_SUCCESS: g_value_set_int64 (value, self->last_success); break;
+    case FAKE_PROP_STATE: g_value_set_uint (value, self->state); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fake_sync_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  FakeSync *self = FAKE_SYNC (object);
+
+  switch (prop_id)
+    {
+    case FAKE_PROP_PENDING: self->pending = g_value_get_uint (value); break;
+    case FAKE_PROP_PENDING_BYTES: self->pending_bytes = g_value_get_uint64 (value); break;
+    case FAKE_PROP_IN_FLIGHT: self->in_flight = g_value_get_uint (value); break;
+    case FAKE_PROP_LAST_ERROR: g_free (self->last_error); self->last_error = g_value_dup_string (value); break;
+    case FAKE_PROP_LAST_SUCCESS: self->last_success = g_value_get_int64 (value); break;
+    case FAKE_PROP_STATE: self->state = g_value_get_uint (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fake_sync_finalize (GObject *object)
+{
+  g_free (FAKE_SYNC (object)->last_error);
+  G_OBJECT_CLASS (fake_sync_parent_class)->finalize (object);
+}
+
+static void
+fake_sync_class_init (FakeSyncClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = fake_sync_get_property;
+  object_class->set_property = fake_sync_set_property;
+  object_class->finalize = fake_sync_finalize;
+  g_object_class_install_property (object_class, FAKE_PROP_PENDING,
+                                   g_param_spec_uint ("pending", NULL, NULL, 0, G_MAXUINT, 0, flags));
+  g_object_class_install_property (object_class, FAKE_PROP_PENDING_BYTES,
+                                   g_param_spec_uint64 ("pending-bytes", NULL, NULL, 0, G_MAXUINT64, 0, flags));
+  g_object_class_install_property (object_class, FAKE_PROP_IN_FLIGHT,
+                                   g_param_spec_uint ("in-flight", NULL, NULL, 0, G_MAXUINT, 0, flags));
+  g_object_class_install_property (object_class, FAKE_PROP_LAST_ERROR,
+                                   g_param_spec_string ("last-error", NULL, NULL, NULL, flags));
+  g_object_class_install_property (object_class, FAKE_PROP_LAST_SUCCESS,
+                                   g_param_spec_int64 ("last-success", NULL, NULL, 0, G_MAXINT64, 0, flags));
+  g_object_class_install_property (object_class, FAKE_PROP_STATE,
+                                   g_param_spec_uint ("state", NULL, NULL, 0, 2, 0, flags));
+}
+
+static void
+fake_sync_init (FakeSync *self)
+{
+}
+
+#define FAKE_TYPE_TERMINALS (fake_terminals_get_type ())
+G_DECLARE_FINAL_TYPE (FakeTerminals, fake_terminals, FAKE, TERMINALS, GObject)
+
+struct _FakeTerminals
+{
+  GObject parent_instance;
+  guint   n_terminals;
+};
+
+G_DEFINE_FINAL_TYPE (FakeTerminals, fake_terminals, G_TYPE_OBJECT)
+
+static void
+fake_terminals_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  g_value_set_uint (value, FAKE_TERMINALS (object)->n_terminals);
+}
+
+static void
+fake_terminals_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  FAKE_TERMINALS (object)->n_terminals = g_value_get_uint (value);
+}
+
+static void
+fake_terminals_class_init (FakeTerminalsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = fake_terminals_get_property;
+  object_class->set_property = fake_terminals_set_property;
+  g_object_class_install_property (object_class, FAKE_PROP_N_TERMINALS,
+                                   g_param_spec_uint ("n-terminals", NULL, NULL, 0, G_MAXUINT, 0,
+                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+fake_terminals_init (FakeTerminals *self)
+{
+}
+
+typedef struct
+{
+  RunnerConfig    *config;
+  RunnerWorkspace *workspace;
+  RunnerServer    *server;
+  RunnerDbus      *dbus;
+  GDBusConnection *connection;  /* the service's own */
+  guint            n_quit_requested;
+} InProcess;
+
+static InProcess *
+in_process_new (Fixture *f)
+{
+  InProcess *p = g_new0 (InProcess, 1);
+  g_autofree char *root = g_build_filename (f->dir, "in-process", NULL);
+  g_autoptr(GError) error = NULL;
+
+  p->config = runner_config_new_defaults ();
+  p->config->port = 0;
+  g_free (p->config->token);
+  p->config->token = g_strdup (TOKEN);
+  p->workspace = runner_workspace_new (root, &error);
+  g_assert_no_error (error);
+  p->server = runner_server_new (p->config, p->workspace);
+  g_assert_true (runner_server_listen (p->server, &error));
+  g_assert_no_error (error);
+
+  p->connection = g_dbus_connection_new_for_address_sync (f->address,
+                                                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                          NULL, NULL, &error);
+  g_assert_no_error (error);
+  p->dbus = runner_dbus_new (p->server);
+  g_assert_true (runner_dbus_export (p->dbus, p->connection, &error));
+  g_assert_no_error (error);
+  wait_for (f, has_owner, "the in-process RunnerDbus to own the name");
+  g_assert_cmpstr (f->owner, ==, g_dbus_connection_get_unique_name (p->connection));
+  return p;
+}
+
+static void
+in_process_free (InProcess *p)
+{
+  runner_dbus_stop (p->dbus);
+  g_clear_object (&p->dbus);
+  runner_server_shutdown (p->server);
+  g_clear_object (&p->server);
+  g_clear_object (&p->workspace);
+  g_clear_object (&p->connection);
+  runner_config_free (p->config);
+  g_free (p);
+  drain_main_context ();
+}
+
+static void
+proxy_ready_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GError) error = NULL;
+
+  f->proxy = runner_dbus_runner1_proxy_new_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+has_proxy (Fixture *f)
+{
+  return f->proxy != NULL;
+}
+
+static void
+make_proxy_async (Fixture *f)
+{
+  g_clear_object (&f->proxy);
+  runner_dbus_runner1_proxy_new (f->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                 RUNNER_DBUS_NAME, RUNNER_DBUS_PATH, NULL, proxy_ready_cb, f);
+  wait_for (f, has_proxy, "the proxy");
+  connect_proxy_signals (f);
+}
+
+typedef struct
+{
+  gboolean  done;
+  GError   *error;
+} CallResult;
+
+static void
+call_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  CallResult *call = user_data;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (object), result, &call->error);
+  call->done = TRUE;
+}
+
+static gboolean
+call_done (gpointer user_data)
+{
+  return ((CallResult *) user_data)->done;
+}
+
+/* Calls @method on the proxy without blocking the service. */
+static GError *
+call_async (Fixture    *f,
+            const char *method,
+            GVariant   *parameters)
+{
+  CallResult call = { FALSE, NULL };
+
+  g_dbus_proxy_call (G_DBUS_PROXY (f->proxy), method, parameters, G_DBUS_CALL_FLAGS_NONE,
+                     TIMEOUT_MS, NULL, call_done_cb, &call);
+  runner_test_wait_or_fail (call_done, &call, TIMEOUT_MS, method);
+  return call.error;
+}
+
+static gboolean
+proxy_terminals_is_2 (Fixture *f)
+{
+  return runner_dbus_runner1_get_terminals (f->proxy) == 2;
+}
+
+static gboolean
+proxy_terminals_is_0 (Fixture *f)
+{
+  return runner_dbus_runner1_get_terminals (f->proxy) == 0;
+}
+
+static char *
+proxy_sync_value (Fixture    *f,
+                  const char *key)
+{
+  GVariant *state = runner_dbus_runner1_get_sync_state (f->proxy);
+  g_autoptr(GVariant) value = state != NULL ? g_variant_lookup_value (state, key, NULL) : NULL;
+
+  return value != NULL ? g_variant_print (value, TRUE) : NULL;
+}
+
+static gboolean
+proxy_sync_is (Fixture    *f,
+               const char *key,
+               const char *printed)
+{
+  g_autofree char *value = proxy_sync_value (f, key);
+
+  return g_strcmp0 (value, printed) == 0;
+}
+
+static gboolean
+sync_enabled_idle (Fixture *f)
+{
+  return proxy_sync_is (f, "enabled", "true") && proxy_sync_is (f, "state", "'idle'");
+}
+
+static gboolean
+sync_busy (Fixture *f)
+{
+  return proxy_sync_is (f, "state", "'syncing'") && proxy_sync_is (f, "pending", "uint32 3") &&
+         proxy_sync_is (f, "pending-bytes", "uint64 300") && proxy_sync_is (f, "in-flight", "uint32 1");
+}
+
+static gboolean
+sync_completed_1 (Fixture *f)
+{
+  return f->sync_completed->len == 1;
+}
+
+static gboolean
+sync_completed_2 (Fixture *f)
+{
+  return f->sync_completed->len == 2;
+}
+
+static gboolean
+sync_disabled (Fixture *f)
+{
+  return proxy_sync_is (f, "enabled", "false") && proxy_sync_is (f, "state", "'disabled'");
+}
+
+/* SyncCompleted comes after the state it reports. */
+static void
+on_sync_completed_check_state (RunnerDbusRunner1 *proxy,
+                               gboolean           ok,
+                               const char        *error,
+                               Fixture           *f)
+{
+  g_autofree char *last_error = g_strdup_printf ("'%s'", error);
+
+  g_assert_true (proxy_sync_is (f, "state", ok ? "'idle'" : "'error'"));
+  g_assert_true (proxy_sync_is (f, "last-error", last_error));
+}
+
+static void
+on_quit_requested (RunnerDbus *dbus,
+                   InProcess  *p)
+{
+  p->n_quit_requested++;
+}
+
+static void
+test_in_process_terminals (Fixture       *f,
+                           gconstpointer  data)
+{
+  InProcess *p = in_process_new (f);
+  g_autoptr(FakeTerminals) terminals = g_object_new (FAKE_TYPE_TERMINALS, NULL);
+  g_autoptr(GError) error = NULL;
+
+  make_proxy_async (f);
+  g_assert_cmpuint (runner_dbus_runner1_get_terminals (f->proxy), ==, 0);
+
+  /* No manager: Unavailable, after the size check. */
+  error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 0, 24));
+  assert_remote_error (error, RUNNER_ERROR_INVALID, "io.github.runner.Runner1.Error.Invalid");
+  g_clear_error (&error);
+  error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 80, 24));
+  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  g_clear_error (&error);
+
+  /* Terminals follows the manager's n-terminals. */
+  runner_dbus_set_terminals (p->dbus, G_OBJECT (terminals));
+  g_object_set (terminals, "n-terminals", 2, NULL);
+  wait_for (f, proxy_terminals_is_2, "Terminals to be 2");
+  g_object_set (terminals, "n-terminals", 0, NULL);
+  wait_for (f, proxy_terminals_is_0, "Terminals to be 0");
+  g_object_set (terminals, "n-terminals", 2, NULL);
+  wait_for (f, proxy_terminals_is_2, "Terminals to be 2 again");
+  runner_dbus_set_terminals (p->dbus, NULL);
+  wait_for (f, proxy_terminals_is_0, "Terminals to be 0 without a manager");
+  /* Let go of it: a change no longer shows (the round trip after it
+   * would bring a PropertiesChanged first). */
+  g_object_set (terminals, "n-terminals", 5, NULL);
+  error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 0, 0));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  drain_main_context ();
+  g_assert_cmpuint (runner_dbus_runner1_get_terminals (f->proxy), ==, 0);
+  g_assert_cmpuint (runner_dbus_runner1_get_terminals (RUNNER_DBUS_RUNNER1 (p->dbus)), ==, 0);
+
+  in_process_free (p);
+}
+
+static void
+test_in_process_sync (Fixture       *f,
+                      gconstpointer  data)
+{
+  InProcess *p = in_process_new (f);
+  g_autoptr(FakeSync) sync = g_object_new (FAKE_TYPE_SYNC, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *last_success = NULL;
+
+  make_proxy_async (f);
+  g_signal_connect (f->proxy, "sync-completed", G_CALLBACK (on_sync_completed_check_state), f);
+  g_assert_true (sync_disabled (f));
+
+  runner_dbus_set_sync (p->dbus, G_OBJECT (sync));
+  wait_for (f, sync_enabled_idle, "SyncState enabled and idle");
+
+  /* Uploads pending: the state shows them, nothing is completed. */
+  g_object_set (sync, "pending", 3, "pending-bytes", (guint64) 300, "in-flight", 1,
+                "state", FAKE_STATE_SYNCING, NULL);
+  wait_for (f, sync_busy, "SyncState to show 3 pending");
+  g_assert_cmpuint (f->sync_completed->len, ==, 0);
+
+  /* The queue empties: SyncCompleted(true, ""), after the state. */
+  g_object_set (sync, "pending", 0, "pending-bytes", (guint64) 0, "in-flight", 0,
+                "last-success", (gint64) 1700000000 * G_USEC_PER_SEC, "state", FAKE_STATE_IDLE, NULL);
+  wait_for (f, sync_completed_1, "SyncCompleted");
+  g_assert_cmpstr (f->sync_completed->pdata[0], ==, "ok ");
+  last_success = proxy_sync_value (f, "last-success");
+  g_assert_cmpstr (last_success, ==, "int64 1700000000");
+
+  /* An upload fails: SyncCompleted(false, reason). */
+  g_object_set (sync, "last-error", "the bucket is gone", "pending", 1,
+                "state", FAKE_STATE_ERROR, NULL);
+  wait_for (f, sync_completed_2, "SyncCompleted after a failure");
+  g_assert_cmpstr (f->sync_completed->pdata[1], ==, "failed the bucket is gone");
+
+  /* An object that cannot flush cannot serve Sync(). */
+  error = call_async (f, "Sync", NULL);
+  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  g_clear_error (&error);
+
+  runner_dbus_set_sync (p->dbus, NULL);
+  wait_for (f, sync_disabled, "SyncState disabled");
+
+  in_process_free (p);
+}
+
+static void
+test_in_process_shutdown (Fixture       *f,
+                          gconstpointer  data)
+{
+  InProcess *p = in_process_new (f);
+  g_autoptr(GError) error = NULL;
+
+  make_proxy_async (f);
+
+  /* Nobody to stop: refused. */
+  error = call_async (f, "Shutdown", NULL);
+  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  g_clear_error (&error);
+
+  g_signal_connect (p->dbus, "quit-requested", G_CALLBACK (on_quit_requested), p);
+  error = call_async (f, "Shutdown", NULL);
+  g_assert_no_error (error);
+  g_assert_cmpuint (p->n_quit_requested, ==, 1);
+
+  /* Stopping gives the name back. */
+  runner_dbus_stop (p->dbus);
+  g_assert_null (runner_dbus_get_connection (p->dbus));
+  wait_for (f, has_no_owner, "the name to go after runner_dbus_stop()");
+
+  in_process_free (p);
+}
+
 static void
 add_test (const char *path,
           void (*func) (Fixture *, gconstpointer))
@@ -1013,6 +1624,7 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *base = NULL;
+  g_autofree char *services = NULL;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
@@ -1027,6 +1639,11 @@ main (int   argc,
   g_setenv ("WORKSPACE", activated_workspace, TRUE);
   g_setenv ("RUNNER_TOKEN", TOKEN, TRUE);
 
+  services = g_test_build_filename (G_TEST_BUILT, "services", NULL);
+  test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_add_service_dir (test_bus, services);
+  g_test_dbus_up (test_bus);
+
   add_test ("/runner/dbus/properties", test_properties);
   add_test ("/runner/dbus/clients", test_clients);
   add_test ("/runner/dbus/terminals", test_terminals);
@@ -1040,8 +1657,13 @@ main (int   argc,
   add_test ("/runner/dbus/auto-runtime-dir", test_auto_runtime_dir);
   add_test ("/runner/dbus/system-bus", test_system_bus);
   add_test ("/runner/dbus/status", test_status);
+  add_test ("/runner/dbus/in-process/terminals", test_in_process_terminals);
+  add_test ("/runner/dbus/in-process/sync", test_in_process_sync);
+  add_test ("/runner/dbus/in-process/shutdown", test_in_process_shutdown);
 
   ret = g_test_run ();
+  g_test_dbus_down (test_bus);
+  g_clear_object (&test_bus);
   runner_test_rm_rf (base);
   g_free (activated_workspace);
   return ret;
