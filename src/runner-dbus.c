@@ -296,6 +296,10 @@ caller_checked_cb (GObject      *object,
 
   if (reply != NULL && (uid == getuid () || uid == 0))
     check->method (check->self, check->invocation);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_dbus_method_invocation_return_error_literal (check->invocation, RUNNER_ERROR,
+                                                   RUNNER_ERROR_UNAVAILABLE,
+                                                   _("Runner is shutting down"));
   else
     {
       g_debug ("Refusing %s from %s (uid %u): %s",
