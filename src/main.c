@@ -134,11 +134,12 @@ serve (RunnerConfig *config)
   g_main_loop_run (runner.loop);
 
   runner_server_shutdown (runner.server);
+  wait_for_children (&runner);
+  /* The name goes last: while it is held, the bus starts no second Runner. */
 #if ENABLE_DBUS
   runner_dbus_stop (RUNNER_DBUS (runner.dbus));
 #endif
   g_clear_object (&runner.dbus);
-  wait_for_children (&runner);
   g_clear_object (&runner.server);
   g_clear_object (&runner.workspace);
   /* Let closing connections finish before the process ends. */
