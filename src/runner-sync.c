@@ -63,6 +63,8 @@ typedef enum
   ACTION_GET,
 } ActionKind;
 
+static const char * const action_names[] = { "put", "copy", "delete", "get" };
+
 typedef struct
 {
   ActionKind  kind;
@@ -321,7 +323,7 @@ open_dir_beneath (int          root_fd,
                   GError     **error)
 {
   g_auto(GStrv) parts = g_strsplit (rel, "/", -1);
-  int fd = dup (root_fd);
+  int fd = openat (root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
   if (fd < 0)
     return set_errno_error (error, errno, rel), -1;
@@ -683,6 +685,7 @@ typedef struct
   char       *path;
   char       *from;
   GPtrArray  *actions;      /* Action */
+  gboolean    saw_file;     /* the walk found a local file */
 } Plan;
 
 static void
@@ -805,7 +808,9 @@ plan_walk (Plan          *plan,
            GError       **error)
 {
   RunnerSync *self = plan->self;
-  int fd = dup (dir_fd);
+  /* a new open file description: a dup() would share (and move) the
+   * directory offset of @dir_fd */
+  int fd = openat (dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
   struct dirent *entry;
 
@@ -853,6 +858,7 @@ plan_walk (Plan          *plan,
 
           if (file < 0)
             continue;
+          plan->saw_file = TRUE;
           plan_file (plan, child_rel, file, st.st_size, g_hash_table_lookup (remote, child_sub),
                      source_object, source_object != NULL ? source_object->key : NULL, cancellable);
           close (file);
@@ -958,20 +964,30 @@ plan_path (RunnerS3      *s3,
     {
       g_autoptr(GHashTable) remote = NULL;
       g_autoptr(GHashTable) source = NULL;
-      int fd = plan->path[0] != '\0'
-               ? openat (dir_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-               : dup (dir_fd);
+      guint remote_count;
+      int fd = openat (dir_fd, plan->path[0] != '\0' ? base : ".",
+                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       gboolean ok;
 
       close (dir_fd);
       if (fd < 0)
         return set_errno_error (error, errno, plan->path);
       remote = list_below (self, plan->path, cancellable, error);
+      remote_count = remote != NULL ? g_hash_table_size (remote) : 0;
       if (remote != NULL && plan->from != NULL)
         source = list_below (self, plan->from, cancellable, error);
       ok = remote != NULL && (plan->from == NULL || source != NULL) &&
            plan_walk (plan, fd, plan->path, "", remote, source, cancellable, error);
       close (fd);
+      if (ok && plan->path[0] == '\0' && remote_count > 0 && !plan->saw_file)
+        {
+          /* an empty workspace (a volume not mounted?) never wipes the bucket */
+          g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN,
+                       _("The workspace %s is empty: not deleting the %u objects under s3://%s/%s "
+                         "(restore it with sync-down first)"),
+                       self->root, remote_count, runner_s3_get_bucket (self->s3), self->prefix);
+          return FALSE;
+        }
       if (ok)
         plan_deletes (plan, plan->path, remote);
       return ok;
@@ -1056,6 +1072,8 @@ run_action (RunnerS3      *s3,
   g_autoptr(GError) local_error = NULL;
   gboolean ok;
   int fd;
+
+  g_debug ("%s %s", action_names[action->kind], action->key);
 
   switch (action->kind)
     {
