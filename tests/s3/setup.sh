@@ -9,7 +9,7 @@ set -euo pipefail
 
 src=$1
 dest=$2
-stamp=$3
+stamp=$(realpath -m "$3")
 
 command -v node >/dev/null || { echo "setup.sh: node is not installed" >&2; exit 1; }
 command -v npm >/dev/null || { echo "setup.sh: npm is not installed" >&2; exit 1; }
