@@ -17,7 +17,11 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "runner-config.h"
 #include "runner-error.h"
+#include "runner-message.h"
+#include "runner-protocol.h"
+#include "runner-request.h"
 
 /*
  * RunnerSync keeps s3://bucket/prefix and the workspace the same.
@@ -119,6 +123,8 @@ struct _RunnerSync
   gulong           changed_id;
   GPtrArray       *flush_waiters;   /* GTask */
   guint            notify_source;
+  RunnerServer    *server;          /* weak */
+  gulong           broadcast_id;
 
   guint64          pending_bytes;
   guint            in_flight;
@@ -2068,6 +2074,14 @@ runner_sync_dispose (GObject *object)
   if (self->workspace != NULL)
     g_clear_signal_handler (&self->changed_id, self->workspace);
   g_clear_object (&self->workspace);
+  if (self->server != NULL)
+    {
+      runner_protocol_remove_by_data (runner_server_get_protocol (self->server), self);
+      soup_server_remove_handler (runner_server_get_soup_server (self->server), "/sync");
+      g_object_remove_weak_pointer (G_OBJECT (self->server), (gpointer *) &self->server);
+      self->server = NULL;
+    }
+  g_clear_signal_handler (&self->broadcast_id, self);
   /* every line queued for the journal reaches it */
   if (self->journal_pool != NULL)
     {
@@ -2232,7 +2246,7 @@ env_size (const char *name,
           gint64      fallback,
           gint64      min)
 {
-  const char *value = g_getenv (name);
+  const char *value = runner_config_getenv (name);
   gint64 parsed;
   char *end = NULL;
 
@@ -2249,6 +2263,24 @@ env_size (const char *name,
       return fallback;
     }
   return parsed;
+}
+
+/* RUNNER_STATE_DIR; else .runner-state beside the workspace (outside the
+ * synced tree) when that directory is writable; else $XDG_STATE_HOME/runner. */
+static char *
+default_state_dir (const char *configured,
+                   const char *workspace)
+{
+  g_autofree char *absolute = NULL;
+  g_autofree char *parent = NULL;
+
+  if (configured != NULL && configured[0] != '\0')
+    return g_strdup (configured);
+  absolute = g_canonicalize_filename (workspace, NULL);
+  parent = g_path_get_dirname (absolute);
+  if (!g_str_equal (parent, absolute) && access (parent, W_OK) == 0)
+    return g_build_filename (parent, ".runner-state", NULL);
+  return g_build_filename (g_get_user_state_dir (), "runner", NULL);
 }
 
 /**
@@ -2268,6 +2300,7 @@ runner_sync_new (RunnerConfig  *config,
                  GError       **error)
 {
   g_autoptr(RunnerS3) s3 = NULL;
+  g_autofree char *state_dir = NULL;
   const char *workspace;
 
   g_return_val_if_fail (config != NULL, NULL);
@@ -2288,7 +2321,8 @@ runner_sync_new (RunnerConfig  *config,
   runner_s3_set_max_attempts (s3, (guint) env_size ("RUNNER_S3_MAX_ATTEMPTS", RUNNER_S3_DEFAULT_MAX_ATTEMPTS, 1));
 
   workspace = config->workspace != NULL ? config->workspace : "workspace";
-  return runner_sync_new_with_s3 (s3, workspace, config->s3_prefix, config->state_dir,
+  state_dir = default_state_dir (config->state_dir, workspace);
+  return runner_sync_new_with_s3 (s3, workspace, config->s3_prefix, state_dir,
                                   (const char * const *) config->excluded, error);
 }
 
@@ -2356,6 +2390,125 @@ runner_sync_workspace_is_empty (const char *root)
     if (!g_str_equal (name, ".runner-state") && !g_str_equal (name, "lost+found"))
       return FALSE;
   return TRUE;
+}
+
+/* ---------------------------------------------------------------- server */
+
+static void
+handle_status (RunnerRequest *request,
+               gpointer       user_data)
+{
+  runner_request_reply (request, runner_sync_to_json (RUNNER_SYNC (user_data)));
+}
+
+static void
+flush_replied (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (runner_sync_flush_finish (RUNNER_SYNC (source), result, &error))
+    runner_request_reply (request, runner_sync_to_json (RUNNER_SYNC (source)));
+  else
+    runner_request_fail (request, error);
+}
+
+static void
+handle_flush (RunnerRequest *request,
+              gpointer       user_data)
+{
+  gint64 timeout = 30000;
+
+  if (runner_request_has_member (request, "timeout"))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!runner_request_get_int (request, "timeout", 0, 600000, &timeout, &error))
+        {
+          runner_request_fail (request, error);
+          return;
+        }
+    }
+  runner_sync_flush_async (RUNNER_SYNC (user_data), (guint) timeout, NULL, flush_replied,
+                           runner_request_ref (request));
+}
+
+static void
+broadcast_state (RunnerSync *self)
+{
+  g_autoptr(RunnerMessage) message = NULL;
+
+  if (self->server == NULL)
+    return;
+  message = runner_message_new ("sync:state", runner_sync_to_json (self));
+  runner_server_broadcast (self->server, message);
+}
+
+static void
+handle_http (SoupServer        *soup,
+             SoupServerMessage *msg,
+             const char        *path,
+             GHashTable        *query,
+             gpointer           user_data)
+{
+  RunnerSync *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  guint status = SOUP_STATUS_OK;
+
+  if (self->server == NULL)
+    return;
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET &&
+      soup_server_message_get_method (msg) != SOUP_METHOD_HEAD)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+  if (!runner_server_authorize (self->server, msg, NULL, &error))
+    {
+      status = SOUP_STATUS_UNAUTHORIZED;
+      node = runner_json_error_new (error);
+    }
+  else
+    node = runner_sync_to_json (self);
+  text = runner_json_to_string (node, &len);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    g_steal_pointer (&text), len);
+}
+
+/**
+ * runner_sync_attach:
+ * @self: a #RunnerSync
+ * @server: the server
+ *
+ * Serves the sync state: the `sync:status` event (ack: the state),
+ * `sync:flush {timeout?}` (sends what is pending now, acks with the state or
+ * EBUSY), the `sync:state` push to every client when it changes (at most
+ * every 200 ms), and `GET /sync` (JSON, token required). Undone when @self
+ * goes away.
+ */
+void
+runner_sync_attach (RunnerSync   *self,
+                    RunnerServer *server)
+{
+  RunnerProtocol *protocol;
+
+  g_return_if_fail (RUNNER_IS_SYNC (self));
+  g_return_if_fail (RUNNER_IS_SERVER (server));
+  g_return_if_fail (self->server == NULL);
+
+  self->server = server;
+  g_object_add_weak_pointer (G_OBJECT (server), (gpointer *) &self->server);
+  protocol = runner_server_get_protocol (server);
+  runner_protocol_add (protocol, "sync:status", handle_status, self);
+  runner_protocol_add (protocol, "sync:flush", handle_flush, self);
+  soup_server_add_handler (runner_server_get_soup_server (server), "/sync", handle_http, self, NULL);
+  self->broadcast_id = g_signal_connect (self, "state-changed", G_CALLBACK (broadcast_state), NULL);
 }
 
 /* ---------------------------------------------------------------- commands */

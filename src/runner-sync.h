@@ -7,6 +7,7 @@
 
 #include "runner-config.h"
 #include "runner-s3.h"
+#include "runner-server.h"
 #include "runner-workspace.h"
 
 G_BEGIN_DECLS
@@ -47,6 +48,8 @@ gboolean    runner_sync_start             (RunnerSync            *self,
                                            GError               **error);
 void        runner_sync_watch             (RunnerSync            *self,
                                            RunnerWorkspace       *workspace);
+void        runner_sync_attach            (RunnerSync            *self,
+                                           RunnerServer          *server);
 void        runner_sync_queue             (RunnerSync            *self,
                                            RunnerWorkspaceChange  kind,
                                            const char            *path,
