@@ -15,6 +15,7 @@
 #include "runner-error.h"
 #include "runner-s3.h"
 #include "runner-sync.h"
+#include "runner-test-util.h"
 
 /* Tests of RunnerS3 and RunnerSync against the real S3 test server
  * (s3rver behind a front that verifies SigV4), started by each test. */
@@ -862,13 +863,26 @@ typedef struct
   const char *text;   /* NULL: the key must be gone */
 } KeyWait;
 
+/* By listing, not GET: s3rver can answer a GET twice when a PUT of the same
+ * key runs meanwhile, and the test server's front dies of it. */
 static gboolean
 key_is (gpointer data)
 {
   KeyWait *wait = data;
-  g_autofree char *text = get_text (wait->f, wait->key);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) objects = runner_s3_list_objects (wait->f->s3, wait->key, NULL, &error);
+  g_autofree char *md5 = wait->text != NULL ? g_compute_checksum_for_string (G_CHECKSUM_MD5, wait->text, -1)
+                                            : NULL;
 
-  return g_strcmp0 (text, wait->text) == 0;
+  g_assert_no_error (error);
+  for (guint i = 0; i < objects->len; i++)
+    {
+      RunnerS3Object *object = objects->pdata[i];
+
+      if (g_str_equal (object->key, wait->key))
+        return md5 != NULL && g_strcmp0 (object->etag, md5) == 0;
+    }
+  return md5 == NULL;
 }
 
 static void
@@ -1302,6 +1316,146 @@ test_sync_crash (Fixture       *f,
     }
 }
 
+/* ---------------------------------------------------------------- the binary */
+
+static GStrv
+runner_env (Fixture *f)
+{
+  g_autoptr(GStrvBuilder) env = g_strv_builder_new ();
+  g_autofree char *endpoint = g_strconcat ("S3_ENDPOINT=", f->server->endpoint, NULL);
+  g_autofree char *state = g_strconcat ("RUNNER_STATE_DIR=", f->state_dir, NULL);
+
+  g_strv_builder_add_many (env, "S3_BUCKET=" BUCKET, "S3_PREFIX=code/e2e/", endpoint, state,
+                           "AWS_ACCESS_KEY_ID=" ACCESS_KEY, "AWS_SECRET_ACCESS_KEY=" SECRET_KEY,
+                           "AWS_REGION=us-east-1", NULL);
+  return g_strv_builder_end (env);
+}
+
+static void
+request_ok (RunnerTestClient *client,
+            const char       *event,
+            const char       *data_json)
+{
+  g_autoptr(JsonNode) reply = runner_test_client_request (client, event, data_json);
+
+  g_assert_null (runner_test_error_code (reply));
+}
+
+/* `runner serve` with a bucket: restores the empty workspace, then every
+ * change made over the WebSocket or in the shell lands in S3. */
+static void
+test_sync_serve (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(RunnerTestServer) runner = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(JsonNode) pushed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = runner_env (f);
+  g_autofree char *hello = NULL;
+  g_autofree char *body = NULL;
+  JsonObject *state;
+
+  put_text (f->s3, "code/e2e/hello.txt", "hello from s3");
+  put_text (f->s3, "code/e2e/lib/util.js", "util");
+  g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
+  g_assert_no_error (error);
+  hello = read_file (runner->workspace, "hello.txt");
+  g_assert_cmpstr (hello, ==, "hello from s3");
+
+  client = runner_test_client_new (runner);
+  request_ok (client, "updateContent", "{\"path\":\"/workspace/src/new file ü.txt\",\"content\":\"written\"}");
+  wait_key (f, "code/e2e/src/new file ü.txt", "written");
+
+  request_ok (client, "rename", "{\"from\":\"/workspace/hello.txt\",\"to\":\"/workspace/greeting.txt\"}");
+  wait_key (f, "code/e2e/greeting.txt", "hello from s3");
+  wait_key (f, "code/e2e/hello.txt", NULL);
+
+  request_ok (client, "delete", "{\"path\":\"/workspace/lib\",\"recursive\":true}");
+  wait_count (f, "code/e2e/lib/", 0);
+
+  /* what the shell writes, the watcher sees */
+  write_file (runner->workspace, "from-shell.txt", "shell");
+  wait_key (f, "code/e2e/from-shell.txt", "shell");
+
+  pushed = runner_test_client_wait_event (client, "sync:state");
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (pushed), "bucket"), ==, BUCKET);
+  reply = runner_test_client_request (client, "sync:status", NULL);
+  g_assert_null (runner_test_error_code (reply));
+  state = runner_test_data (reply);
+  g_assert_cmpstr (json_object_get_string_member (state, "prefix"), ==, "code/e2e/");
+  g_assert_true (json_object_has_member (state, "pendingBytes"));
+
+  g_assert_cmpuint (runner_test_http_get (runner, "/sync", runner->token, &body), ==, 200);
+  g_assert_nonnull (strstr (body, "\"bucket\":\"runner\""));
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (runner_test_http_get (runner, "/sync", NULL, &body), ==, 401);
+  g_assert_null (strstr (body, "bucket"));
+
+  /* a last write, then SIGTERM: it is flushed before the exit */
+  request_ok (client, "updateContent", "{\"path\":\"/workspace/last.txt\",\"content\":\"last\"}");
+  runner_test_server_stop (runner);
+  wait_key (f, "code/e2e/last.txt", "last");
+}
+
+/* SIGKILL with uploads pending (a slow S3): the next start finishes them. */
+static void
+test_sync_serve_killed (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(RunnerTestServer) runner = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(RunnerSync) probe = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = NULL;
+  JournalWait journal = { NULL, 5 };
+
+  server_stop (f->server);
+  f->server = server_start (f->data_dir, "0", "2000");
+  env = runner_env (f);
+  g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
+  g_assert_no_error (error);
+
+  client = runner_test_client_new (runner);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"path\":\"/workspace/k%u.txt\",\"content\":\"k%u\"}", i, i);
+
+      request_ok (client, "updateContent", json);
+    }
+
+  /* the journal the runner keeps for this bucket, prefix and workspace */
+  {
+    g_autoptr(RunnerS3) s3 = client_new (f->server, SECRET_KEY);
+    const char *excluded[] = { NULL };
+
+    probe = runner_sync_new_with_s3 (s3, runner->workspace, "code/e2e/", f->state_dir, excluded, &error);
+    g_assert_no_error (error);
+  }
+  journal.path = runner_sync_get_journal_path (probe);
+  wait_until (journal_has_lines, &journal, "the runner's journal");
+  runner_test_server_kill (runner);
+  g_clear_pointer (&client, runner_test_client_free);
+
+  server_stop (f->server);
+  f->server = server_start (f->data_dir, "0", "0");
+  g_clear_object (&f->s3);
+  f->s3 = client_new (f->server, SECRET_KEY);
+  g_strfreev (env);
+  env = runner_env (f);
+  g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("code/e2e/k%u.txt", i);
+      g_autofree char *text = g_strdup_printf ("k%u", i);
+
+      wait_key (f, key, text);
+    }
+  runner_test_server_stop (runner);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1331,6 +1485,8 @@ main (int    argc,
   ADD ("/runner/sync/wrong-credentials", test_sync_wrong_credentials, NULL);
   ADD ("/runner/sync/faults", test_sync_faults, "0.3");
   ADD ("/runner/sync/crash", test_sync_crash, NULL);
+  ADD ("/runner/sync/serve", test_sync_serve, NULL);
+  ADD ("/runner/sync/serve-killed", test_sync_serve_killed, NULL);
 #undef ADD
 
   return g_test_run ();
