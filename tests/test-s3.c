@@ -1437,6 +1437,8 @@ test_sync_serve_killed (Fixture       *f,
   wait_until (journal_has_lines, &journal, "the runner's journal");
   runner_test_server_kill (runner);
   g_clear_pointer (&client, runner_test_client_free);
+  /* the same workspace and state, a new process */
+  g_clear_object (&runner->process);
 
   server_stop (f->server);
   f->server = server_start (f->data_dir, "0", "0");
