@@ -111,6 +111,7 @@ struct _RunnerSync
   GHashTable      *entries;         /* path -> Entry (owned) */
   GQueue           ready;           /* Entry, in arrival order */
   GHashTable      *running;         /* path -> Entry */
+  GHashTable      *sources;         /* rename source path -> count of entries */
   guint64          next_seq;
   guint            retry_source;
 
@@ -158,7 +159,12 @@ enum
 
 static guint signals[N_SIGNALS];
 
-static void pump (RunnerSync *self);
+static void pump           (RunnerSync *self);
+static void entry_set_from (RunnerSync *self,
+                            Entry      *entry,
+                            const char *from);
+static void entry_remove   (RunnerSync *self,
+                            Entry      *entry);
 
 /* ---------------------------------------------------------------- paths */
 
@@ -646,7 +652,7 @@ journal_replay (RunnerSync  *self,
         {
           entry = g_hash_table_lookup (self->entries, done);
           if (entry != NULL && entry->seq <= seq)
-            g_hash_table_remove (self->entries, done);
+            entry_remove (self, entry);
           continue;
         }
       if (path == NULL)
@@ -660,10 +666,7 @@ journal_replay (RunnerSync  *self,
         }
       entry->seq = MAX (entry->seq, seq);
       if (from != NULL)
-        {
-          g_free (entry->from);
-          entry->from = g_strdup (from);
-        }
+        entry_set_from (self, entry, from);
     }
 
   {
@@ -1277,19 +1280,33 @@ start_job (RunnerSync *self,
 
 /* ---------------------------------------------------------------- queue */
 
+/* Keeps self->sources (rename source -> how many entries copy from it). */
 static void
 entry_set_from (RunnerSync *self,
                 Entry      *entry,
                 const char *from)
 {
+  if (entry->from != NULL)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->sources, entry->from));
+
+      if (n <= 1)
+        g_hash_table_remove (self->sources, entry->from);
+      else
+        g_hash_table_insert (self->sources, g_strdup (entry->from), GUINT_TO_POINTER (n - 1));
+    }
   g_free (entry->from);
   entry->from = g_strdup (from);
+  if (from != NULL)
+    g_hash_table_insert (self->sources, g_strdup (from),
+                         GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->sources, from)) + 1));
 }
 
 static void
 entry_remove (RunnerSync *self,
               Entry      *entry)
 {
+  entry_set_from (self, entry, NULL);
   self->pending_bytes -= MIN (self->pending_bytes, (guint64) entry->bytes);
   if (entry->queued)
     g_queue_remove (&self->ready, entry);
@@ -1323,13 +1340,17 @@ entry_is_blocked (RunnerSync *self,
         paths_overlap (entry->from, other->path))
       return TRUE;
 
-  if (prefer_order)
-    for (GList *l = self->ready.head; l != NULL; l = l->next)
-      {
-        other = l->data;
-        if (other != entry && other->from != NULL && paths_overlap (other->from, entry->path))
+  if (prefer_order && g_hash_table_size (self->sources) > 0)
+    {
+      const char *source;
+
+      g_hash_table_iter_init (&iter, self->sources);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &source, NULL))
+        if (paths_overlap (source, entry->path) &&
+            (entry->from == NULL || !g_str_equal (entry->from, source) ||
+             GPOINTER_TO_UINT (g_hash_table_lookup (self->sources, source)) > 1))
           return TRUE;
-      }
+    }
   return FALSE;
 }
 
@@ -1483,7 +1504,7 @@ entry_job_done (RunnerSync   *self,
       self->journal_lines = 0;
       journal_push (self, JOURNAL_TRUNCATE, NULL, NULL);
     }
-  else if (self->journal_lines > JOURNAL_COMPACT_LINES)
+  else if (self->journal_lines > MAX (JOURNAL_COMPACT_LINES, 2 * g_hash_table_size (self->entries)))
     {
       self->journal_lines = g_hash_table_size (self->entries);
       journal_push (self, JOURNAL_REWRITE, journal_snapshot (self), NULL);
@@ -1771,6 +1792,8 @@ down_listed (GObject      *source,
           g_warning ("Not restoring S3 key “%s”: not a safe path below the prefix", object->key);
           continue;
         }
+      if (self->state_rel != NULL && paths_overlap (rel, self->state_rel))
+        continue;
       action = action_new (ACTION_GET, rel, g_strdup (object->key), object->size);
       action->etag = g_strdup (object->etag);
       g_ptr_array_add (actions, action);
@@ -2102,6 +2125,7 @@ runner_sync_finalize (GObject *object)
   g_queue_clear (&self->ready);
   g_hash_table_unref (self->running);
   g_hash_table_unref (self->entries);
+  g_hash_table_unref (self->sources);
   if (self->journal_fd >= 0)
     close (self->journal_fd);
   if (self->root_fd >= 0)
@@ -2167,6 +2191,7 @@ runner_sync_init (RunnerSync *self)
   self->journal_fd = -1;
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) entry_free);
   self->running = g_hash_table_new (g_str_hash, g_str_equal);
+  self->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->flush_waiters = g_ptr_array_new ();
   self->cancellable = g_cancellable_new ();
 }
