@@ -1458,6 +1458,77 @@ test_sync_serve_killed (Fixture       *f,
   runner_test_server_stop (runner);
 }
 
+/* Runs `runner COMMAND` with the fixture's S3 settings; returns its exit status and what it printed on stderr. */
+static int
+run_command (Fixture     *f,
+             const char  *command,
+             const char  *secret,
+             const char  *bucket,
+             char       **errors)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *err = NULL;
+  const char *binary = g_getenv ("RUNNER_BINARY");
+
+  g_assert_nonnull (binary);
+  g_subprocess_launcher_setenv (launcher, "S3_BUCKET", bucket, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_ENDPOINT", f->server->endpoint, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_PREFIX", "code/cmd", TRUE);
+  g_subprocess_launcher_setenv (launcher, "WORKSPACE", f->root, TRUE);
+  g_subprocess_launcher_setenv (launcher, "RUNNER_STATE_DIR", f->state_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "RUNNER_DBUS", "none", TRUE);
+  g_subprocess_launcher_setenv (launcher, "AWS_ACCESS_KEY_ID", ACCESS_KEY, TRUE);
+  g_subprocess_launcher_setenv (launcher, "AWS_SECRET_ACCESS_KEY", secret, TRUE);
+  g_subprocess_launcher_setenv (launcher, "RUNNER_S3_MAX_ATTEMPTS", "3", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, binary, command, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, store_result, &result);
+  g_subprocess_communicate_utf8_finish (process, wait_result (&result, command), NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  if (errors != NULL)
+    *errors = g_steal_pointer (&err);
+  return g_subprocess_get_exit_status (process);
+}
+
+/* `runner sync-down` and `runner sync-up`: exit status 0 only when all landed. */
+static void
+test_sync_commands (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *errors = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+
+  put_text (f->s3, "code/cmd/a.txt", "a");
+  put_text (f->s3, "code/cmd/sub/b.txt", "b");
+
+  g_assert_cmpint (run_command (f, "sync-down", "wrong", BUCKET, &errors), ==, 1);
+  g_assert_nonnull (strstr (errors, "credentials"));
+  g_assert_true (runner_sync_workspace_is_empty (f->root));
+  g_clear_pointer (&errors, g_free);
+
+  g_assert_cmpint (run_command (f, "sync-down", SECRET_KEY, BUCKET, NULL), ==, 0);
+  text = read_file (f->root, "sub/b.txt");
+  g_assert_cmpstr (text, ==, "b");
+
+  write_file (f->root, "c.txt", "c");
+  remove_local (f, "a.txt");
+  g_assert_cmpint (run_command (f, "sync-up", SECRET_KEY, BUCKET, NULL), ==, 0);
+  keys = list_keys (f->s3, "code/cmd/");
+  g_assert_cmpuint (keys->len, ==, 2);
+  g_assert_true (has_key (keys, "code/cmd/c.txt"));
+  g_assert_true (has_key (keys, "code/cmd/sub/b.txt"));
+
+  /* no bucket: nothing to do, nothing wrong */
+  g_assert_cmpint (run_command (f, "sync-up", SECRET_KEY, "", &errors), ==, 0);
+  g_assert_nonnull (strstr (errors, "S3_BUCKET"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1487,6 +1558,7 @@ main (int    argc,
   ADD ("/runner/sync/wrong-credentials", test_sync_wrong_credentials, NULL);
   ADD ("/runner/sync/faults", test_sync_faults, "0.3");
   ADD ("/runner/sync/crash", test_sync_crash, NULL);
+  ADD ("/runner/sync/commands", test_sync_commands, NULL);
   ADD ("/runner/sync/serve", test_sync_serve, NULL);
   ADD ("/runner/sync/serve-killed", test_sync_serve_killed, NULL);
 #undef ADD
