@@ -530,6 +530,15 @@ test_auth (Fixture       *f,
   g_assert_null (objects);
   g_clear_error (&error);
 
+  /* a session token is sent and signed */
+  {
+    g_autoptr(RunnerS3) session = runner_s3_new_with_credentials (BUCKET, NULL, f->server->endpoint, ACCESS_KEY,
+                                                                  SECRET_KEY, "session-token/+=", NULL);
+
+    g_assert_true (runner_s3_put_bytes (session, "auth/session", bytes, NULL, NULL, &error));
+    g_assert_no_error (error);
+  }
+
   /* never retried: both answers came at once */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 
