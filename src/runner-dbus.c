@@ -4,7 +4,7 @@
 
 #include "config.h"
 
-#include "runner-dbus.h"
+#include "runner-dbus-private.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,22 +12,21 @@
 
 #include "runner-client.h"
 #include "runner-error.h"
+#include "runner-sync.h"
 #include "runner-workspace.h"
 
-/* The sizes OpenTerminal accepts. */
-#define MAX_TERMINAL_SIZE 1000
 /* How long Sync() waits for the upload queue: under the 25 s a D-Bus caller
  * waits by default. */
-#define SYNC_TIMEOUT_MS 20000
+#define SYNC_TIMEOUT_MS RUNNER_SYNC_DEFAULT_FLUSH_TIMEOUT_MS
 /* SyncState is rebuilt at most this often, however busy the queue is. */
 #define SYNC_STATE_DELAY_MS 250
 
-/* RunnerSyncState's values, read through the "state" property. */
+/* RunnerSyncState, read through the "state" property (of stand-ins too). */
 enum
 {
-  SYNC_STATE_IDLE,
-  SYNC_STATE_SYNCING,
-  SYNC_STATE_ERROR,
+  SYNC_STATE_IDLE = RUNNER_SYNC_STATE_IDLE,
+  SYNC_STATE_SYNCING = RUNNER_SYNC_STATE_SYNCING,
+  SYNC_STATE_ERROR = RUNNER_SYNC_STATE_ERROR,
 };
 
 /**
@@ -43,7 +42,7 @@ struct _RunnerDbus
   RunnerDbusRunner1Skeleton parent_instance;
 
   RunnerServer    *server;       /* owned */
-  GObject         *terminals;    /* owned, nullable */
+  GObject         *terminals;    /* owned, nullable: RunnerTerminalManager */
   GObject         *sync;         /* owned, nullable */
   GDBusConnection *connection;   /* owned, nullable: exported there */
   GCancellable    *cancellable;  /* owned: connecting, caller checks, Sync() */
@@ -345,12 +344,75 @@ dispatch (RunnerDbus            *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static RunnerError
+runner_error_for (const GError *error)
+{
+  if (error->domain == RUNNER_ERROR)
+    return error->code;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return RUNNER_ERROR_NOT_FOUND;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    return RUNNER_ERROR_FORBIDDEN;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    return RUNNER_ERROR_INVALID;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    return RUNNER_ERROR_BUSY;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return RUNNER_ERROR_UNAVAILABLE;
+  return RUNNER_ERROR_FAILED;
+}
+
+/* Every error goes out as one of io.github.runner.Runner1.Error.*, with the
+ * message (the reason) kept. */
 static void
 return_error (GDBusMethodInvocation *invocation,
               const GError          *error)
 {
   g_debug ("%s failed: %s", g_dbus_method_invocation_get_method_name (invocation), error->message);
-  g_dbus_method_invocation_return_gerror (invocation, error);
+  g_dbus_method_invocation_return_error_literal (invocation, RUNNER_ERROR, runner_error_for (error),
+                                                 error->message);
+}
+
+typedef struct
+{
+  RunnerDbus            *self;        /* owned */
+  GDBusMethodInvocation *invocation;  /* answered here */
+} SyncCall;
+
+static void
+flush_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  SyncCall *call = user_data;
+  RunnerDbus *self = call->self;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = runner_sync_flush_finish (RUNNER_SYNC (object), result, &error);
+  self->n_sync_calls--;
+  /* What the call reports, the state transitions need not report again. */
+  if (self->sync == object)
+    self->sync_state = get_number (object, "state");
+
+  /* Why the changes did not go: the failure of the last attempt. */
+  if (!ok)
+    {
+      g_autofree char *last_error = get_string (object, "last-error");
+
+      if (last_error != NULL && *last_error != '\0')
+        g_prefix_error (&error, "%s: ", last_error);
+    }
+
+  /* The signal before the reply: a caller has both when the reply comes. */
+  emit_sync_completed (self, ok, ok ? NULL : error->message);
+  if (ok)
+    runner_dbus_runner1_complete_sync (RUNNER_DBUS_RUNNER1 (self), call->invocation);
+  else
+    return_error (call->invocation, error);
+
+  g_object_unref (call->self);
+  g_free (call);
 }
 
 static void
@@ -358,6 +420,7 @@ do_sync (RunnerDbus            *self,
          GDBusMethodInvocation *invocation)
 {
   g_autoptr(GError) error = NULL;
+  SyncCall *call;
 
   if (self->sync == NULL)
     {
@@ -366,25 +429,39 @@ do_sync (RunnerDbus            *self,
       return_error (invocation, error);
       return;
     }
+  if (!RUNNER_IS_SYNC (self->sync))
+    {
+      g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
+                           _("This Runner cannot flush its uploads"));
+      return_error (invocation, error);
+      return;
+    }
 
-  g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                       _("This Runner cannot flush its uploads"));
-  return_error (invocation, error);
+  call = g_new0 (SyncCall, 1);
+  call->self = g_object_ref (self);
+  call->invocation = invocation;
+  self->n_sync_calls++;
+  runner_sync_flush_async (RUNNER_SYNC (self->sync), SYNC_TIMEOUT_MS, self->cancellable,
+                           flush_cb, call);
 }
 
-static gboolean
-have_terminals (RunnerDbus            *self,
-                GDBusMethodInvocation *invocation)
+/* The terminal manager, or %NULL having answered Unavailable. Until the
+ * manager is part of Runner there is none. */
+static GObject *
+get_terminals (RunnerDbus            *self,
+               GDBusMethodInvocation *invocation)
 {
   g_autoptr(GError) error = NULL;
 
-  if (self->terminals != NULL)
-    return TRUE;
   g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
                        _("This Runner has no terminals"));
   return_error (invocation, error);
-  return FALSE;
+  return NULL;
 }
+
+/* The sizes OpenTerminal accepts. */
+#define TERMINAL_MIN_SIZE 1
+#define TERMINAL_MAX_SIZE 1000
 
 static void
 do_open_terminal (RunnerDbus            *self,
@@ -394,38 +471,24 @@ do_open_terminal (RunnerDbus            *self,
   guint cols, rows;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uu)", &cols, &rows);
-  if (cols == 0 || rows == 0 || cols > MAX_TERMINAL_SIZE || rows > MAX_TERMINAL_SIZE)
+  if (cols < TERMINAL_MIN_SIZE || rows < TERMINAL_MIN_SIZE ||
+      cols > TERMINAL_MAX_SIZE || rows > TERMINAL_MAX_SIZE)
     {
       g_set_error (&error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
-                   _("A terminal of %u×%u is out of range (1 to %u each way)"),
-                   cols, rows, MAX_TERMINAL_SIZE);
+                   _("A terminal of %u×%u is out of range (%u to %u each way)"),
+                   cols, rows, TERMINAL_MIN_SIZE, TERMINAL_MAX_SIZE);
       return_error (invocation, error);
       return;
     }
 
-  if (!have_terminals (self, invocation))
-    return;
-
-  /* Until the terminal manager is wired in, no object can open one. */
-  g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                       _("This Runner has no terminals"));
-  return_error (invocation, error);
+  get_terminals (self, invocation);
 }
 
 static void
 do_close_terminal (RunnerDbus            *self,
                    GDBusMethodInvocation *invocation)
 {
-  g_autoptr(GError) error = NULL;
-  const char *id;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &id);
-  if (!have_terminals (self, invocation))
-    return;
-
-  g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                       _("This Runner has no terminals"));
-  return_error (invocation, error);
+  get_terminals (self, invocation);
 }
 
 static void
@@ -755,13 +818,13 @@ runner_dbus_get_name_owned (RunnerDbus *self)
 }
 
 /**
- * runner_dbus_set_terminals:
- * @terminals: (nullable): the terminal manager: an object with an
+ * runner_dbus_bind_terminals:
+ * @terminals: (nullable): the terminal manager, or a stand-in with an
  *   "n-terminals" property
  */
 void
-runner_dbus_set_terminals (RunnerDbus *self,
-                           GObject    *terminals)
+runner_dbus_bind_terminals (RunnerDbus *self,
+                            GObject    *terminals)
 {
   g_return_if_fail (RUNNER_IS_DBUS (self));
   g_return_if_fail (terminals == NULL ||
@@ -780,12 +843,13 @@ runner_dbus_set_terminals (RunnerDbus *self,
 }
 
 /**
- * runner_dbus_set_sync:
- * @sync: (nullable): the S3 sync, or %NULL when it is off
+ * runner_dbus_bind_sync:
+ * @sync: (nullable): the S3 sync or a stand-in with its properties, or
+ *   %NULL when sync is off
  */
 void
-runner_dbus_set_sync (RunnerDbus *self,
-                      GObject    *sync)
+runner_dbus_bind_sync (RunnerDbus *self,
+                       GObject    *sync)
 {
   g_return_if_fail (RUNNER_IS_DBUS (self));
 
@@ -796,6 +860,19 @@ runner_dbus_set_sync (RunnerDbus *self,
   if (sync != NULL)
     g_signal_connect (sync, "notify", G_CALLBACK (on_sync_notify), self);
   update_sync_state (self);
+}
+
+/**
+ * runner_dbus_set_sync:
+ * @sync: (nullable): the S3 sync, or %NULL when sync is off
+ */
+void
+runner_dbus_set_sync (RunnerDbus *self,
+                      RunnerSync *sync)
+{
+  g_return_if_fail (sync == NULL || RUNNER_IS_SYNC (sync));
+
+  runner_dbus_bind_sync (self, G_OBJECT (sync));
 }
 
 /* GObject */

@@ -7,6 +7,7 @@
 #include "runner-config.h"
 #include "runner-dbus-generated.h"
 #include "runner-server.h"
+#include "runner-sync.h"
 
 G_BEGIN_DECLS
 
@@ -19,10 +20,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (RunnerDbus, runner_dbus, RUNNER, DBUS, RunnerDbusRunner1Skeleton)
 
 RunnerDbus      *runner_dbus_new             (RunnerServer     *server);
-void             runner_dbus_set_terminals   (RunnerDbus       *self,
-                                              GObject          *terminals);
 void             runner_dbus_set_sync        (RunnerDbus       *self,
-                                              GObject          *sync);
+                                              RunnerSync       *sync);
 void             runner_dbus_start           (RunnerDbus       *self,
                                               RunnerDbusMode    mode);
 gboolean         runner_dbus_export          (RunnerDbus       *self,
