@@ -3,13 +3,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <glib/gstdio.h>
 
-#include "runner-dbus.h"
+#include "runner-dbus-private.h"
 #include "runner-error.h"
+#include "runner-s3.h"
 #include "runner-test-util.h"
 
 /* The D-Bus interface of the real runner binary, on a private test bus
@@ -33,7 +35,6 @@ typedef struct
   char              *address;      /* the bus the test uses */
   GSubprocess       *private_bus;  /* a dbus-daemon of this test's own, or NULL */
   GDataInputStream  *private_out;
-  gboolean           private_exited;
   GDBusConnection   *connection;
   guint              watch_id;
   char              *owner;        /* the name's owner now, or NULL */
@@ -206,29 +207,65 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
-static void
-private_address_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+typedef struct
 {
-  Fixture *f = user_data;
-  g_autoptr(GError) error = NULL;
-  char *line;
+  char     *line;
+  gboolean  done;
+} LineRead;
 
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL,
-                                                    &error);
+static void
+line_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LineRead *read = user_data;
+  g_autoptr(GError) error = NULL;
+
+  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
+                                                          NULL, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_free (f->address);
-  f->address = line;
+  read->done = TRUE;
 }
 
 static gboolean
-has_private_address (gpointer user_data)
+line_read_done (gpointer user_data)
 {
-  Fixture *f = user_data;
+  return ((LineRead *) user_data)->done;
+}
 
-  return f->address != NULL;
+/* Starts @argv (dying with this process) and reads its stdout up to a line
+ * that starts with @prefix; returns the rest of that line. */
+static char *
+spawn_until_line (GSubprocessLauncher  *launcher,
+                  const char * const   *argv,
+                  const char           *prefix,
+                  GSubprocess         **process,
+                  GDataInputStream    **out)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  *out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (*process));
+
+  for (;;)
+    {
+      LineRead read = { NULL, FALSE };
+
+      g_data_input_stream_read_line_async (*out, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
+      runner_test_wait_or_fail (line_read_done, &read, TIMEOUT_MS, argv[0]);
+      if (read.line == NULL)
+        g_error ("%s ended before it printed “%s”", argv[0], prefix);
+      if (g_str_has_prefix (read.line, prefix))
+        {
+          char *rest = g_strdup (read.line + strlen (prefix));
+
+          g_free (read.line);
+          return rest;
+        }
+      g_free (read.line);
+    }
 }
 
 /* Moves the test onto a dbus-daemon of its own (with the same service
@@ -241,6 +278,7 @@ start_private_bus (Fixture *f)
   g_autofree char *services = g_test_build_filename (G_TEST_BUILT, "services", NULL);
   g_autofree char *config_path = g_build_filename (f->dir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config_path);
+  const char *argv[] = { "dbus-daemon", "--nofork", "--print-address=1", config_arg, NULL };
   g_autofree char *config = NULL;
 
   config = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
@@ -263,32 +301,35 @@ start_private_bus (Fixture *f)
   g_clear_pointer (&f->address, g_free);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  f->private_bus = g_subprocess_launcher_spawn (launcher, &error, "dbus-daemon", "--nofork",
-                                                "--print-address=1", config_arg, NULL);
-  g_assert_no_error (error);
-  f->private_out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->private_bus));
-  g_data_input_stream_read_line_async (f->private_out, G_PRIORITY_DEFAULT, NULL,
-                                      private_address_cb, f);
-  runner_test_wait_or_fail (has_private_address, f, TIMEOUT_MS, "the private bus's address");
+  f->address = spawn_until_line (launcher, argv, "", &f->private_bus, &f->private_out);
   connect_bus (f);
 }
 
-static void
-private_bus_exited_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
+static gboolean
+subprocess_gone (gpointer user_data)
 {
-  Fixture *f = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
-  f->private_exited = TRUE;
+  return *(gboolean *) user_data;
 }
 
-static gboolean
-private_bus_exited (gpointer user_data)
+static void
+subprocess_exited_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
-  return ((Fixture *) user_data)->private_exited;
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* SIGTERM, then waits for the exit. */
+static void
+terminate_and_wait (GSubprocess *process,
+                    const char  *what)
+{
+  gboolean gone = FALSE;
+
+  g_subprocess_wait_async (process, NULL, subprocess_exited_cb, &gone);
+  g_subprocess_send_signal (process, SIGTERM);
+  runner_test_wait_or_fail (subprocess_gone, &gone, TIMEOUT_MS, what);
 }
 
 static void
@@ -298,9 +339,7 @@ stop_private_bus (Fixture *f)
     return;
 
   disconnect_bus (f);
-  g_subprocess_wait_async (f->private_bus, NULL, private_bus_exited_cb, f);
-  g_subprocess_send_signal (f->private_bus, SIGTERM);
-  runner_test_wait_or_fail (private_bus_exited, f, TIMEOUT_MS, "the private bus to exit");
+  terminate_and_wait (f->private_bus, "the private bus to exit");
   g_clear_object (&f->private_out);
   g_clear_object (&f->private_bus);
 }
@@ -816,6 +855,185 @@ test_sync_unavailable (Fixture       *f,
   g_assert_cmpuint (f->sync_completed->len, ==, 0);
 
   runner_test_server_stop (server);
+}
+
+/* Sync() against the S3 test server (s3rver behind a SigV4 check, built
+ * into the build tree by the s3-test-server target). */
+
+#define S3_BUCKET     "runner"
+#define S3_ACCESS_KEY "runner-test"
+#define S3_SECRET_KEY "runner-secret"
+
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *out;
+  char             *data_dir;
+  guint             port;
+} S3Server;
+
+static void
+s3_server_start (S3Server   *s3,
+                 const char *dir,
+                 guint       port)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *js = g_test_build_filename (G_TEST_BUILT, "s3-server", "server.js", NULL);
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autofree char *listening = NULL;
+  /* s3rver's listing tokens use DES, in OpenSSL 3's legacy provider. */
+  const char *argv[] = { "node", "--openssl-legacy-provider", js, NULL };
+
+  g_assert_true (g_file_test (js, G_FILE_TEST_EXISTS));
+  if (s3->data_dir == NULL)
+    s3->data_dir = g_build_filename (dir, "s3", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (s3->data_dir, 0700), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "S3_PORT", port_text, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_DIR", s3->data_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_BUCKETS", S3_BUCKET, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_ACCESS_KEY", S3_ACCESS_KEY, TRUE);
+  g_subprocess_launcher_setenv (launcher, "S3_SECRET_KEY", S3_SECRET_KEY, TRUE);
+  listening = spawn_until_line (launcher, argv, "listening ", &s3->process, &s3->out);
+  s3->port = (guint) g_ascii_strtoull (listening, NULL, 10);
+  g_assert_cmpuint (s3->port, >, 0);
+}
+
+static void
+s3_server_stop (S3Server *s3)
+{
+  if (s3->process == NULL)
+    return;
+  terminate_and_wait (s3->process, "the S3 server to exit");
+  g_clear_object (&s3->out);
+  g_clear_object (&s3->process);
+}
+
+static char *
+s3_get_text (S3Server   *s3,
+             const char *dir,
+             const char *key)
+{
+  g_autofree char *endpoint = g_strdup_printf ("http://127.0.0.1:%u", s3->port);
+  g_autofree char *path = g_build_filename (dir, "download", NULL);
+  g_autoptr(RunnerS3) client = NULL;
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  client = runner_s3_new_with_credentials (S3_BUCKET, "us-east-1", endpoint, S3_ACCESS_KEY,
+                                           S3_SECRET_KEY, NULL, &error);
+  g_assert_no_error (error);
+  if (!runner_s3_get_object (client, key, AT_FDCWD, path, NULL, NULL, &error))
+    {
+      g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_NOT_FOUND);
+      return NULL;
+    }
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_unlink (path);
+  return text;
+}
+
+static void
+write_over_websocket (RunnerTestClient *client,
+                      const char       *path,
+                      const char       *content)
+{
+  g_autofree char *data = g_strdup_printf ("{\"path\":\"%s\",\"content\":\"%s\"}", path, content);
+  g_autoptr(JsonNode) reply = runner_test_client_request (client, "updateContent", data);
+
+  g_assert_null (runner_test_error_code (reply));
+}
+
+static const char *
+last_sync_completed (Fixture *f)
+{
+  drain_main_context ();
+  g_assert_cmpuint (f->sync_completed->len, >, 0);
+  return f->sync_completed->pdata[f->sync_completed->len - 1];
+}
+
+static void
+test_sync_s3 (Fixture       *f,
+              gconstpointer  data)
+{
+  S3Server s3 = { NULL, };
+  g_autoptr(RunnerTestServer) server = NULL;
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autofree char *endpoint = NULL, *state_dir = NULL, *home = NULL, *text = NULL;
+  const char *env[9] = { NULL, };
+  const char *value = NULL;
+  gint64 last_success = 0;
+  guint32 pending = 0;
+  gboolean enabled = FALSE;
+
+  s3_server_start (&s3, f->dir, 0);
+  endpoint = g_strdup_printf ("S3_ENDPOINT=http://127.0.0.1:%u", s3.port);
+  state_dir = g_strdup_printf ("RUNNER_STATE_DIR=%s/state", f->dir);
+  home = g_strdup_printf ("HOME=%s", f->dir);
+  env[0] = "S3_BUCKET=" S3_BUCKET;
+  env[1] = "S3_PREFIX=code/dbus/";
+  env[2] = endpoint;
+  env[3] = state_dir;
+  env[4] = "AWS_ACCESS_KEY_ID=" S3_ACCESS_KEY;
+  env[5] = "AWS_SECRET_ACCESS_KEY=" S3_SECRET_KEY;
+  env[6] = "AWS_REGION=us-east-1";
+  env[7] = home;
+  server = start_runner (f, NULL, env);
+
+  state = get_property (f, "SyncState");
+  g_assert_true (g_variant_lookup (state, "enabled", "b", &enabled));
+  g_assert_true (enabled);
+
+  /* A write over the WebSocket, then Sync(): it is in S3 when Sync returns,
+   * and SyncCompleted(true) came first. */
+  client = runner_test_client_new (server);
+  write_over_websocket (client, "/workspace/hello.txt", "hello over D-Bus");
+  g_assert_true (runner_dbus_runner1_call_sync_sync (f->proxy, NULL, &error));
+  g_assert_no_error (error);
+  text = s3_get_text (&s3, f->dir, "code/dbus/hello.txt");
+  g_assert_cmpstr (text, ==, "hello over D-Bus");
+  g_assert_cmpstr (last_sync_completed (f), ==, "ok ");
+  g_clear_pointer (&state, g_variant_unref);
+  state = get_property (f, "SyncState");
+  g_assert_true (g_variant_lookup (state, "state", "&s", &value));
+  g_assert_cmpstr (value, ==, "idle");
+  g_assert_true (g_variant_lookup (state, "pending", "u", &pending));
+  g_assert_cmpuint (pending, ==, 0);
+  g_assert_true (g_variant_lookup (state, "last-success", "x", &last_success));
+  g_assert_cmpint (last_success, >, g_get_real_time () / G_USEC_PER_SEC - 600);
+
+  /* S3 gone: Sync() fails with the reason, and says it in SyncCompleted. */
+  s3_server_stop (&s3);
+  write_over_websocket (client, "/workspace/later.txt", "written while S3 was away");
+  g_assert_false (runner_dbus_runner1_call_sync_sync (f->proxy, NULL, &error));
+  g_test_message ("Sync() with S3 away: %s", error->message);
+  g_assert_true (error->domain == RUNNER_ERROR);
+  g_assert_nonnull (strstr (error->message, "not uploaded"));
+  g_assert_true (g_str_has_prefix (last_sync_completed (f), "failed "));
+  g_assert_nonnull (strstr (last_sync_completed (f), "not uploaded"));
+  g_clear_error (&error);
+  g_clear_pointer (&state, g_variant_unref);
+  state = get_property (f, "SyncState");
+  g_assert_true (g_variant_lookup (state, "state", "&s", &value));
+  g_assert_cmpstr (value, ==, "error");
+  g_assert_true (g_variant_lookup (state, "last-error", "&s", &value));
+  g_assert_cmpstr (value, !=, "");
+  g_assert_true (g_variant_lookup (state, "pending", "u", &pending));
+  g_assert_cmpuint (pending, ==, 1);
+
+  /* Back again: Sync() sends what waited. */
+  s3_server_start (&s3, f->dir, s3.port);
+  g_assert_true (runner_dbus_runner1_call_sync_sync (f->proxy, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&text, g_free);
+  text = s3_get_text (&s3, f->dir, "code/dbus/later.txt");
+  g_assert_cmpstr (text, ==, "written while S3 was away");
+  g_assert_cmpstr (last_sync_completed (f), ==, "ok ");
+
+  runner_test_server_stop (server);
+  s3_server_stop (&s3);
+  g_free (s3.data_dir);
 }
 
 static void
@@ -1508,6 +1726,7 @@ test_in_process_terminals (Fixture       *f,
   g_assert_cmpuint (runner_dbus_runner1_get_terminals (f->proxy), ==, 0);
 
   /* No manager: Unavailable, after the size check. */
+  runner_dbus_bind_terminals (p->dbus, NULL);
   error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 0, 24));
   assert_remote_error (error, RUNNER_ERROR_INVALID, "io.github.runner.Runner1.Error.Invalid");
   g_clear_error (&error);
@@ -1515,15 +1734,18 @@ test_in_process_terminals (Fixture       *f,
   assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
   g_clear_error (&error);
 
-  /* Terminals follows the manager's n-terminals. */
-  runner_dbus_set_terminals (p->dbus, G_OBJECT (terminals));
+  /* Terminals follows the manager's n-terminals; a stand-in opens none. */
+  runner_dbus_bind_terminals (p->dbus, G_OBJECT (terminals));
+  error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 80, 24));
+  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  g_clear_error (&error);
   g_object_set (terminals, "n-terminals", 2, NULL);
   wait_for (f, proxy_terminals_is_2, "Terminals to be 2");
   g_object_set (terminals, "n-terminals", 0, NULL);
   wait_for (f, proxy_terminals_is_0, "Terminals to be 0");
   g_object_set (terminals, "n-terminals", 2, NULL);
   wait_for (f, proxy_terminals_is_2, "Terminals to be 2 again");
-  runner_dbus_set_terminals (p->dbus, NULL);
+  runner_dbus_bind_terminals (p->dbus, NULL);
   wait_for (f, proxy_terminals_is_0, "Terminals to be 0 without a manager");
   /* Let go of it: a change no longer shows (the round trip after it
    * would bring a PropertiesChanged first). */
@@ -1551,7 +1773,7 @@ test_in_process_sync (Fixture       *f,
   g_signal_connect (f->proxy, "sync-completed", G_CALLBACK (on_sync_completed_check_state), f);
   g_assert_true (sync_disabled (f));
 
-  runner_dbus_set_sync (p->dbus, G_OBJECT (sync));
+  runner_dbus_bind_sync (p->dbus, G_OBJECT (sync));
   wait_for (f, sync_enabled_idle, "SyncState enabled and idle");
 
   /* Uploads pending: the state shows them, nothing is completed. */
@@ -1579,7 +1801,7 @@ test_in_process_sync (Fixture       *f,
   assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
   g_clear_error (&error);
 
-  runner_dbus_set_sync (p->dbus, NULL);
+  runner_dbus_bind_sync (p->dbus, NULL);
   wait_for (f, sync_disabled, "SyncState disabled");
 
   in_process_free (p);
@@ -1648,6 +1870,7 @@ main (int   argc,
   add_test ("/runner/dbus/clients", test_clients);
   add_test ("/runner/dbus/terminals", test_terminals);
   add_test ("/runner/dbus/sync/unavailable", test_sync_unavailable);
+  add_test ("/runner/dbus/sync/s3", test_sync_s3);
   add_test ("/runner/dbus/shutdown", test_shutdown);
   add_test ("/runner/dbus/activation", test_activation);
   add_test ("/runner/dbus/bus-gone/activated", test_bus_gone_activated);

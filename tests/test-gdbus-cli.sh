@@ -74,8 +74,10 @@ status_out=$("$runner" status 2>&1); rc=$?
 expect "status with no Runner exits 1" "rc=1" "rc=$rc"
 expect "status with no Runner says so" "no Runner is running on the session bus" "$status_out"
 
-RUNNER_TOKEN=gdbus-test-token "$runner" serve --port=0 --bind=127.0.0.1 \
-  --workspace="$tmp/ws" --dbus=session >"$tmp/out" 2>"$tmp/err" &
+# HOME of its own: shells read no rc file of the machine's.
+mkdir "$tmp/home"
+HOME="$tmp/home" RUNNER_TOKEN=gdbus-test-token RUNNER_MAX_TERMINALS=1 "$runner" serve --port=0 \
+  --bind=127.0.0.1 --workspace="$tmp/ws" --dbus=session >"$tmp/out" 2>"$tmp/err" &
 runner_pid=$!
 
 gdbus wait --session --timeout 30 "$name" || bail "runner did not take $name: $(cat "$tmp/err")"
