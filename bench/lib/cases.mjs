@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The Runner authors
+//
+// The benchmark cases. Each runs against one server and returns
+// { rows: { rowId: { value, ...details } }, info: {...} }; it throws when the
+// server fails the case. ctx.open(kind) connects a client that is closed
+// when the case ends, whatever happens.
+
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+
+import { makeClient } from "./clients.mjs";
+import { settledMemory, memorySampler, startServer, stopServer } from "./servers.mjs";
+import { BIG_FILE, UPDATE_FILE, asciiText, countTree } from "./workspace.mjs";
+
+export function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+  return {
+    n: s.length, min: s[0], max: s[s.length - 1],
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: at(0.5), p90: at(0.9), p99: at(0.99),
+  };
+}
+
+const nonce = () => randomBytes(6).toString("hex");
+const round = (x, digits = 3) => Number(x.toFixed(digits));
+
+// ---- the shell ------------------------------------------------------------
+
+// Resolves when `text` shows up in the terminal output (across chunk edges).
+function waitForOutput(client, text, timeoutMs) {
+  let tail = "";
+  return client.waitFor("terminal:data", (m) => {
+    const d = String(m.data().data);
+    const hit = (tail + d).includes(text);
+    tail = (tail + d).slice(-text.length);
+    return hit;
+  }, timeoutMs);
+}
+
+// A round trip through the shell: the marker is printed by printf, so the
+// echo of the typed command ("BENCH tag") never matches it ("BENCH_tag").
+async function shellSync(client, timeoutMs = 15000) {
+  const tag = nonce();
+  const seen = waitForOutput(client, `BENCH_${tag}`, timeoutMs);
+  client.emit("terminal:write", { data: `printf '%s_%s\\n' BENCH ${tag}\r` });
+  await seen;
+}
+
+// Whatever a previous case left in the foreground, end it and reset the tty.
+async function shellReset(client) {
+  client.emit("terminal:write", { data: "\x03" });
+  client.emit("terminal:write", { data: "stty sane\r" });
+  await shellSync(client);
+}
+
+// ---- cases ----------------------------------------------------------------
+
+export async function caseStartup(ctx) {
+  const http = [], socket = [], line = [];
+  for (let i = 0; i < ctx.sizes.startups; i++) {
+    const server = await startServer(ctx.def, ctx.workspace);
+    try {
+      http.push(server.readyHttpMs);
+      const c = makeClient(ctx.kinds.real, server);
+      try {
+        await c.connect();
+        socket.push(performance.now() - server.spawnedAt);
+      } finally {
+        c.close();
+      }
+      if (server.readyLineMs !== null) line.push(server.readyLineMs);
+    } finally {
+      await stopServer(server);
+    }
+  }
+  return {
+    rows: {
+      "ready.http": { value: stats(http).p50, samples: http },
+      "ready.socket": { value: stats(socket).p50, samples: socket },
+    },
+    info: { readyLineMs: line },
+  };
+}
+
+export async function caseIdle(ctx) {
+  const m = await settledMemory(ctx.server.pid);
+  return { rows: { "rss.idle": { value: m.rss, pss: m.pss, processes: m.processes } } };
+}
+
+async function connectAll(ctx, kind, n, concurrency, afterConnect) {
+  const clients = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const c = ctx.track(makeClient(kind, ctx.server));
+      clients.push(c);
+      await c.connect();
+      if (afterConnect) await afterConnect(c);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return clients;
+}
+
+export async function caseManyClients(ctx) {
+  const n = ctx.sizes.clients;
+  const upgrade = ctx.kinds.real === "sio" ? (c) => c.upgraded() : null;
+  const clients = await connectAll(ctx, ctx.kinds.real, n, 50, upgrade);
+  const m = await settledMemory(ctx.server.pid);
+  const still = clients.filter((c) => (c.socket ? c.socket.connected : c.ws.readyState === 1)).length;
+  if (still !== n) throw new Error(`${n - still} of ${n} clients of ${ctx.server.name} dropped while connected`);
+  for (const c of clients) c.close();
+  return { rows: { "rss.clients": { value: m.rss, pss: m.pss, clients: n, processes: m.processes } } };
+}
+
+export async function caseConnectRate(ctx) {
+  const n = ctx.sizes.connections;
+  const t0 = performance.now();
+  const clients = await connectAll(ctx, ctx.kinds.lean, n, 100);
+  const secs = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  return { rows: { "connect.rate": { value: n / secs, clients: n, seconds: round(secs) } } };
+}
+
+// Times `samples` requests after `warmup` ones; each completes on the pushed
+// reply event, which is how the reference answers (its acks are optional).
+async function timeRequests(ctx, client, { event, data, reply, warmup, samples, check }) {
+  const times = [];
+  let replies = 0;
+  const offCount = client.on(reply, () => replies++);
+  try {
+    for (let i = 0; i < warmup + samples; i++) {
+      const t0 = performance.now();
+      const got = client.waitFor(reply, () => true, ctx.sizes.requestTimeoutMs);
+      client.emit(event, typeof data === "function" ? data(i) : data);
+      const m = await got;
+      const dt = performance.now() - t0;
+      if (i === 0 && check) check(m);
+      if (i >= warmup) times.push(dt);
+    }
+  } finally {
+    offCount();
+  }
+  const s = stats(times);
+  const info = { ...s };
+  if (replies > warmup + samples) info.extraReplies = replies - warmup - samples;
+  return info;
+}
+
+function fileCase(row, request) {
+  return async (ctx, role) => {
+    const client = await ctx.open(ctx.kinds[role]);
+    const s = await timeRequests(ctx, client, request(ctx));
+    return { rows: { [`${row}.${role}`]: { value: s.p50, ...s } } };
+  };
+}
+
+export const caseFetchDir = fileCase("fetchDir", (ctx) => ({
+  event: "fetchDir", data: { path: "/workspace" }, reply: "file:refresh",
+  warmup: 2, samples: ctx.sizes.fetchDirSamples,
+  check: (m) => {
+    const { files } = countTree(m.data().tree || []);
+    if (files !== ctx.expect.files) throw new Error(`fetchDir tree has ${files} files, expected ${ctx.expect.files}`);
+  },
+}));
+
+export const caseFetchContent = fileCase("fetchContent", (ctx) => ({
+  event: "fetchContent", data: { path: `/workspace/${BIG_FILE}` }, reply: "file:content",
+  warmup: 3, samples: ctx.sizes.fetchContentSamples,
+  check: (m) => {
+    const len = String(m.data().content).length;
+    if (len !== ctx.sizes.bigBytes) throw new Error(`fetchContent returned ${len} characters, expected ${ctx.sizes.bigBytes}`);
+  },
+}));
+
+export const caseUpdateContent = fileCase("updateContent", (ctx) => {
+  const body = asciiText(ctx.sizes.updateBytes - 8);
+  return {
+    event: "updateContent", reply: "file:refresh",
+    data: (i) => ({ path: `/workspace/${UPDATE_FILE}`, content: `${String(i).padStart(7, "0")}\n${body}` }),
+    warmup: 2, samples: ctx.sizes.updateSamples,
+    check: (m) => {
+      if (!Array.isArray(m.data().tree)) throw new Error("file:refresh after updateContent carries no tree");
+    },
+  };
+});
+
+export async function caseEcho(ctx) {
+  const client = await ctx.open(ctx.kinds.real);
+  await shellReset(client);
+  const tag = nonce();
+  const ready = waitForOutput(client, `BENCH_${tag}`, 15000);
+  // Noncanonical, no tty echo: each key goes to cat, and cat writes it back.
+  client.emit("terminal:write", { data: `stty -echo -icanon; printf '%s_%s\\n' BENCH ${tag}; cat\r` });
+  await ready;
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const times = [];
+  try {
+    for (let i = 0; i < ctx.sizes.echoWarmup + ctx.sizes.echoSamples; i++) {
+      const ch = letters[i % letters.length];
+      const t0 = performance.now();
+      const got = client.waitFor("terminal:data", (m) => String(m.data().data).includes(ch), 5000);
+      client.emit("terminal:write", { data: ch });
+      await got;
+      if (i >= ctx.sizes.echoWarmup) times.push(performance.now() - t0);
+    }
+  } finally {
+    await shellReset(client);
+  }
+  const s = stats(times);
+  return { rows: { "echo.p50": { value: s.p50, ...s }, "echo.p99": { value: s.p99, ...s } } };
+}
+
+export async function caseStream(ctx, role) {
+  const client = await ctx.open(ctx.kinds[role]);
+  await shellReset(client);
+  const tag = nonce();
+  const sentinel = `BENCH_${tag}`;
+  const raw = ctx.sizes.streamRawBytes;
+  const expected = 4 * Math.ceil(raw / 3);
+  let bytes = 0, tail = "", t1 = 0;
+  const done = client.waitFor("terminal:data", (m) => {
+    const d = String(m.data().data);
+    bytes += d.length;
+    const hit = (tail + d.slice(0, sentinel.length)).includes(sentinel) || d.includes(sentinel);
+    tail = d.length >= sentinel.length ? d.slice(-sentinel.length) : (tail + d).slice(-sentinel.length);
+    if (hit) t1 = performance.now();
+    return hit;
+  }, ctx.sizes.streamTimeoutMs);
+  const sampler = memorySampler(ctx.server.pid);
+  const t0 = performance.now();
+  client.emit("terminal:write", { data: `head -c ${raw} /dev/zero | base64 -w 0; printf '\\n%s_%s\\n' BENCH ${tag}\r` });
+  let peak;
+  try {
+    await done;
+  } finally {
+    peak = sampler.stop();
+  }
+  const secs = (t1 - t0) / 1000;
+  if (bytes < expected) throw new Error(`only ${bytes} of ${expected} bytes of output arrived`);
+  return {
+    rows: {
+      [`stream.${role}`]: { value: bytes / 1e6 / secs, bytes, seconds: round(secs) },
+      [`rss.load.${role}`]: { value: peak.rss, pss: peak.pss, processes: peak.processes },
+    },
+  };
+}
