@@ -179,11 +179,13 @@ async function main() {
 
   // Identical workspaces, one per server.
   const expect = {};
-  for (const def of servers) {
-    def.workspace = path.join(build, `ws-${def.name}`, "workspace");
-    Object.assign(expect, makeWorkspace(def.workspace, sizes));
+  if (CASES.some((c) => wanted(c.id))) {
+    for (const def of servers) {
+      def.workspace = path.join(build, `ws-${def.name}-${opts.quick ? "quick" : "full"}`, "workspace");
+      Object.assign(expect, makeWorkspace(def.workspace, sizes));
+    }
+    log(`workspaces ready: ${expect.files} files each`);
   }
-  log(`workspaces ready: ${expect.files} files each`);
 
   let raw = null;
   if (wanted("stream")) {
