@@ -176,9 +176,19 @@ class JsonWsClient extends BaseClient {
     this.ws.on("message", (buf, isBinary) => {
       if (isBinary) return;
       const text = buf.toString();
-      const frame = JSON.parse(text);
-      if (typeof frame.event === "string" && this.listeners.has(frame.event))
-        this.listeners.dispatch({ event: frame.event, size: text.length, data: () => frame.data });
+      // Runner writes {"event":"NAME","data":...}: the name is read without
+      // parsing the rest (as the lean Engine.IO client does); any other
+      // layout is parsed whole.
+      const head = '{"event":"';
+      let event, frame;
+      if (text.startsWith(head)) {
+        event = text.slice(head.length, text.indexOf('"', head.length));
+      } else {
+        frame = JSON.parse(text);
+        event = frame.event;
+      }
+      if (typeof event === "string" && this.listeners.has(event))
+        this.listeners.dispatch({ event, size: text.length, data: () => (frame ??= JSON.parse(text)).data });
     });
     return withTimeout(new Promise((resolve, reject) => {
       this.ws.once("open", resolve);
