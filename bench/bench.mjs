@@ -314,6 +314,10 @@ async function main() {
   return errors.length ? 1 : 0;
 }
 
+// A case that gave up may leave a wait behind that rejects later: that must
+// not end the run.
+process.on("unhandledRejection", (e) => console.error(`[bench] late failure: ${e && e.message}`));
+
 const cleanup = () => killAll();
 process.on("exit", cleanup);
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => { cleanup(); process.exit(130); });

@@ -28,31 +28,52 @@ const round = (x, digits = 3) => Number(x.toFixed(digits));
 
 // ---- the shell ------------------------------------------------------------
 
-// Resolves when `text` shows up in the terminal output (across chunk edges).
-function waitForOutput(client, text, timeoutMs) {
+// Resolves when one of `texts` shows up in the terminal output (across chunk
+// edges); on a timeout, the error tells the step and the last output seen.
+async function waitForOutput(client, texts, timeoutMs, step) {
+  const wanted = [].concat(texts);
+  const keep = Math.max(160, ...wanted.map((t) => t.length));
   let tail = "";
-  return client.waitFor("terminal:data", (m) => {
-    const d = String(m.data().data);
-    const hit = (tail + d).includes(text);
-    tail = (tail + d).slice(-text.length);
-    return hit;
-  }, timeoutMs);
+  try {
+    return await client.waitFor("terminal:data", (m) => {
+      const seen = tail + String(m.data().data);
+      tail = seen.slice(-keep);
+      return wanted.some((t) => seen.includes(t));
+    }, timeoutMs);
+  } catch (e) {
+    throw new Error(`${step}: ${e.message}; last output: ${JSON.stringify(tail.slice(-160))}`);
+  }
 }
 
-// A round trip through the shell: the marker is printed by printf, so the
-// echo of the typed command ("BENCH tag") never matches it ("BENCH_tag").
-async function shellSync(client, timeoutMs = 15000) {
+// A marker the shell prints: printf writes "BENCH_tag" while the echo of
+// the typed command reads "BENCH tag", so only the output matches.
+function marker() {
   const tag = nonce();
-  const seen = waitForOutput(client, `BENCH_${tag}`, timeoutMs);
-  client.emit("terminal:write", { data: `printf '%s_%s\\n' BENCH ${tag}\r` });
-  await seen;
+  return { text: `BENCH_${tag}`, command: `printf '%s_%s\\n' BENCH ${tag}` };
 }
 
-// Whatever a previous case left in the foreground, end it and reset the tty.
-async function shellReset(client) {
-  client.emit("terminal:write", { data: "\x03" });
-  client.emit("terminal:write", { data: "stty sane\r" });
-  await shellSync(client);
+/*
+ * Brings the shell back to its prompt with a sane tty, whatever a previous
+ * case left in the foreground, and waits until it answers. Keys typed right
+ * after ^C may still be read by the dying program, so the whole sequence is
+ * sent again until a marker comes back.
+ */
+async function shellReset(client, step, timeoutMs = 20000) {
+  const issued = [];
+  const deadline = performance.now() + timeoutMs;
+  for (let wait = 500; ; wait = Math.min(wait * 2, 4000)) {
+    const m = marker();
+    issued.push(m.text);
+    const seen = waitForOutput(client, issued, Math.min(wait, Math.max(1, deadline - performance.now())), step);
+    client.emit("terminal:write", { data: "\x03" });
+    client.emit("terminal:write", { data: `stty sane; ${m.command}\r` });
+    try {
+      await seen;
+      return;
+    } catch (e) {
+      if (performance.now() >= deadline) throw e;
+    }
+  }
 }
 
 // ---- cases ----------------------------------------------------------------
@@ -190,11 +211,11 @@ export const caseUpdateContent = fileCase("updateContent", (ctx) => {
 
 export async function caseEcho(ctx) {
   const client = await ctx.open(ctx.kinds.real);
-  await shellReset(client);
-  const tag = nonce();
-  const ready = waitForOutput(client, `BENCH_${tag}`, 15000);
+  await shellReset(client, "shell ready");
+  const mark = marker();
+  const ready = waitForOutput(client, mark.text, 15000, "cat started");
   // Noncanonical, no tty echo: each key goes to cat, and cat writes it back.
-  client.emit("terminal:write", { data: `stty -echo -icanon; printf '%s_%s\\n' BENCH ${tag}; cat\r` });
+  client.emit("terminal:write", { data: `stty -echo -icanon; ${mark.command}; cat\r` });
   await ready;
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const times = [];
@@ -204,11 +225,11 @@ export async function caseEcho(ctx) {
       const t0 = performance.now();
       const got = client.waitFor("terminal:data", (m) => String(m.data().data).includes(ch), 5000);
       client.emit("terminal:write", { data: ch });
-      await got;
+      await got.catch((e) => { throw new Error(`key ${i}: ${e.message}`); });
       if (i >= ctx.sizes.echoWarmup) times.push(performance.now() - t0);
     }
   } finally {
-    await shellReset(client);
+    await shellReset(client, "shell reset after echo");
   }
   const s = stats(times);
   return { rows: { "echo.p50": { value: s.p50, ...s }, "echo.p99": { value: s.p99, ...s } } };
@@ -216,9 +237,9 @@ export async function caseEcho(ctx) {
 
 export async function caseStream(ctx, role) {
   const client = await ctx.open(ctx.kinds[role]);
-  await shellReset(client);
-  const tag = nonce();
-  const sentinel = `BENCH_${tag}`;
+  await shellReset(client, "shell ready");
+  const mark = marker();
+  const sentinel = mark.text;
   const raw = ctx.sizes.streamRawBytes;
   const expected = 4 * Math.ceil(raw / 3);
   let bytes = 0, tail = "", t1 = 0;
@@ -232,7 +253,7 @@ export async function caseStream(ctx, role) {
   }, ctx.sizes.streamTimeoutMs);
   const sampler = memorySampler(ctx.server.pid);
   const t0 = performance.now();
-  client.emit("terminal:write", { data: `head -c ${raw} /dev/zero | base64 -w 0; printf '\\n%s_%s\\n' BENCH ${tag}\r` });
+  client.emit("terminal:write", { data: `head -c ${raw} /dev/zero | base64 -w 0; echo; ${mark.command}\r` });
   let peak;
   try {
     await done;
