@@ -69,7 +69,7 @@ const FULL = {
   fetchDirSamples: 20, fetchContentSamples: 50, updateSamples: 20, requestTimeoutMs: 30_000,
   startups: 5, clients: 1000, connections: 1000,
   s3Files: 5000, s3FileBytes: 2048, s3BigBytes: 200 * 1024 * 1024,
-  caseTimeoutMs: 300_000,
+  caseTimeoutMs: 300_000, budgetMs: Infinity,
 };
 
 const QUICK = {
@@ -79,7 +79,7 @@ const QUICK = {
   fetchDirSamples: 3, fetchContentSamples: 5, updateSamples: 3, requestTimeoutMs: 15_000,
   startups: 1, clients: 50, connections: 50,
   s3Files: 50, s3FileBytes: 2048, s3BigBytes: 2 * 1024 * 1024,
-  caseTimeoutMs: 45_000,
+  caseTimeoutMs: 30_000, budgetMs: 120_000,
 };
 
 // What each case is, which rows it fills, which client roles it runs with.
@@ -238,6 +238,8 @@ async function main() {
         };
         log(`${def.name}: ${label}`);
         try {
+          if (process.uptime() * 1000 > sizes.budgetMs)
+            throw new Error(`not run: the run's time budget (${sizes.budgetMs / 1000} s) was spent`);
           if (!spec.fresh) ctx.server = await ensure(def);
           const result = await withTimeout(spec.run(ctx, role), sizes.caseTimeoutMs, label);
           details[`${def.name}/${label}`] = result;
@@ -305,6 +307,11 @@ async function main() {
     "RSS = sum of VmRSS over the server process and all its descendants (node + bash; runner + bash); ratio = Runner / reference",
     "S3 rows: the reference column is Debian's /usr/bin/aws against the same s3-test-server",
   ];
+  for (const [row, what] of [["rss.idle", "idle"], ["rss.clients", "with clients"], ["rss.load", "under load"]]) {
+    const parts = servers.filter((d) => rows[row]?.[d.name]?.processes)
+      .map((d) => `${d.name}: ${rows[row][d.name].processes.map((p) => `${p.name} ${(p.rss / 2 ** 20).toFixed(1)}`).join(" + ")} MiB`);
+    if (parts.length) notes.push(`processes counted ${what}: ${parts.join("; ")}`);
+  }
   const md = markdown(evaluated, { title: "Runner vs the reference Node service", notes, errors });
   process.stdout.write(md);
   fs.mkdirSync(opts.out, { recursive: true });

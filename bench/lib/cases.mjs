@@ -41,7 +41,9 @@ async function waitForOutput(client, texts, timeoutMs, step) {
       return wanted.some((t) => seen.includes(t));
     }, timeoutMs);
   } catch (e) {
-    throw new Error(`${step}: ${e.message}; last output: ${JSON.stringify(tail.slice(-160))}`);
+    const error = new Error(`${step}: ${e.message}; last output: ${JSON.stringify(tail.slice(-160))}`);
+    error.tail = tail;
+    throw error;
   }
 }
 
@@ -61,6 +63,7 @@ function marker() {
 async function shellReset(client, step, timeoutMs = 20000) {
   const issued = [];
   const deadline = performance.now() + timeoutMs;
+  let output = "";
   for (let wait = 500; ; wait = Math.min(wait * 2, 4000)) {
     const m = marker();
     issued.push(m.text);
@@ -71,7 +74,9 @@ async function shellReset(client, step, timeoutMs = 20000) {
       await seen;
       return;
     } catch (e) {
-      if (performance.now() >= deadline) throw e;
+      output = (output + (e.tail ?? "")).slice(-160);
+      if (performance.now() >= deadline)
+        throw new Error(`${step}: the shell did not answer in ${timeoutMs / 1000} s; last output: ${JSON.stringify(output)}`);
     }
   }
 }

@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 
-import { track } from "./servers.mjs";
+import { killTree, track } from "./servers.mjs";
 
 const AWS = "/usr/bin/aws";
 const BUCKET = "runner";
@@ -23,7 +23,7 @@ function run(cmd, args, env, timeoutMs) {
     let out = "";
     child.stdout.on("data", (b) => { if (out.length < 16384) out += b; });
     child.stderr.on("data", (b) => { if (out.length < 16384) out += b; });
-    const timer = setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
+    const timer = setTimeout(() => killTree(child.pid), timeoutMs);
     child.once("error", (e) => { clearTimeout(timer); reject(e); });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
@@ -146,7 +146,7 @@ export async function caseS3({ sizes, build, runner, log }) {
       await timed(runnerRow, "big", syncDown("bench/big/"));
     }
   } finally {
-    try { process.kill(-s3.child.pid, "SIGTERM"); } catch { /* gone */ }
+    killTree(s3.child.pid, "SIGTERM");
     fs.rmSync(root, { recursive: true, force: true });
   }
   return { rows };

@@ -19,16 +19,22 @@ export function track(child) {
   return child;
 }
 
-// Ends every process still running (the server's own children too: they are
-// started in their own process group).
-export function killAll(signal = "SIGKILL") {
-  for (const child of started) {
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      try { child.kill(signal); } catch { /* already gone */ }
-    }
+// Signals a process, its process group and every descendant (a shell on a
+// pty runs in a session of its own, outside the server's group).
+function signalTree(pid, signal, pids = processTree(pid).map((p) => p.pid)) {
+  try { process.kill(-pid, signal); } catch { /* no such group */ }
+  for (const p of pids) {
+    try { process.kill(p, signal); } catch { /* already gone */ }
   }
+}
+
+export function killTree(pid, signal = "SIGKILL") {
+  signalTree(pid, signal);
+}
+
+// Ends every process still running, with all it started.
+export function killAll(signal = "SIGKILL") {
+  for (const child of started) signalTree(child.pid, signal);
 }
 
 export function freePort() {
@@ -111,13 +117,14 @@ export function describeExit(server) {
 
 export async function stopServer(server, timeoutMs = 5000) {
   if (!server || server.exited) return;
+  const pids = processTree(server.pid).map((p) => p.pid);
   const gone = new Promise((r) => server.child.once("exit", r));
-  try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }
-  const timer = setTimeout(() => { try { process.kill(-server.pid, "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
+  try { process.kill(server.pid, "SIGTERM"); } catch { /* gone */ }
+  const timer = setTimeout(() => signalTree(server.pid, "SIGKILL", pids), timeoutMs);
   await gone;
   clearTimeout(timer);
-  // The shell may linger in the group after the server went: end it too.
-  try { process.kill(-server.pid, "SIGKILL"); } catch { /* gone */ }
+  // Whatever the server left behind (its shell, the shell's children) goes too.
+  signalTree(server.pid, "SIGKILL", pids);
 }
 
 // ---- memory of a process tree -------------------------------------------
