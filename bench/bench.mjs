@@ -21,7 +21,7 @@ import { makeWorkspace } from "./lib/workspace.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const USAGE = `usage: bench.mjs [--quick] [--runner PATH] [--runner-protocol sio|ws]
+const USAGE = `usage: bench/run [--quick] [--runner PATH] [--runner-protocol sio|ws]
                  [--servers reference,runner] [--cases LIST] [--build DIR] [--out DIR]
   --quick             small sizes; checks that every case completes for both servers
   --runner PATH       the built runner binary ($RUNNER_BINARY, else ../_build/src/runner)
