@@ -34,6 +34,30 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+on_give_up (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* After shutdown: the children were signalled; reap them before exiting
+ * (bounded: they get SIGKILL after a grace anyway). */
+static void
+wait_for_children (Runner *runner)
+{
+  RunnerApp *app = runner_server_get_app (runner->server);
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (5, on_give_up, &timed_out);
+
+  while (!timed_out && runner_app_is_running (app))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+}
+
 static char *
 display_url (Runner *runner)
 {
@@ -85,6 +109,13 @@ serve (RunnerConfig *config)
   g_unix_signal_add (SIGINT, on_quit_signal, &runner);
   g_unix_signal_add (SIGTERM, on_quit_signal, &runner);
 
+  if (config->app_command != NULL && *config->app_command != '\0' &&
+      !runner_app_start (runner_server_get_app (runner.server), &error))
+    {
+      g_warning ("Could not start the app: %s", error->message);
+      g_clear_error (&error);
+    }
+
   url = display_url (&runner);
   /* Tests and scripts read this line to learn the port. */
   g_print ("Runner listening on %s\n", url);
@@ -93,8 +124,12 @@ serve (RunnerConfig *config)
   g_main_loop_run (runner.loop);
 
   runner_server_shutdown (runner.server);
+  wait_for_children (&runner);
   g_clear_object (&runner.server);
   g_clear_object (&runner.workspace);
+  /* Let closing connections finish before the process ends. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_main_loop_unref (runner.loop);
   return runner.exit_code;
 }

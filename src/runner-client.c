@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "runner-client.h"
+#include "runner-error.h"
 #include "runner-request.h"
 
 typedef struct
@@ -15,7 +16,18 @@ typedef struct
   gsize     max_queued;
   gboolean  closed;
   gboolean  was_full;
+  guint     in_flight;   /* requests dispatched and not yet done */
+  GQueue    waiting;     /* RunnerRequest, owned: over the in-flight cap */
+  guint     resume_id;
 } RunnerClientPrivate;
+
+/*
+ * A client may pipeline requests, but only so many run at once: each may
+ * hold a file's worth of memory until it is answered. The rest wait in
+ * order, and past a bound they are refused.
+ */
+#define MAX_IN_FLIGHT 8
+#define MAX_WAITING   1024
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (RunnerClient, runner_client, G_TYPE_OBJECT)
 
@@ -51,6 +63,18 @@ runner_client_finalize (GObject *object)
   g_free (priv->remote);
 
   G_OBJECT_CLASS (runner_client_parent_class)->finalize (object);
+}
+
+static void
+runner_client_dispose (GObject *object)
+{
+  RunnerClient *self = RUNNER_CLIENT (object);
+  RunnerClientPrivate *priv = runner_client_get_instance_private (self);
+
+  g_clear_handle_id (&priv->resume_id, g_source_remove);
+  g_queue_clear_full (&priv->waiting, (GDestroyNotify) runner_request_unref);
+
+  G_OBJECT_CLASS (runner_client_parent_class)->dispose (object);
 }
 
 static void
@@ -119,6 +143,7 @@ runner_client_class_init (RunnerClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = runner_client_dispose;
   object_class->finalize = runner_client_finalize;
   object_class->get_property = runner_client_get_property;
   object_class->set_property = runner_client_set_property;
@@ -360,7 +385,60 @@ runner_client_dispatch (RunnerClient  *self,
   if (priv->closed)
     return;
 
+  if (priv->in_flight >= MAX_IN_FLIGHT || priv->waiting.length > 0)
+    {
+      if (priv->waiting.length >= MAX_WAITING)
+        {
+          runner_request_fail_literal (request, RUNNER_ERROR, RUNNER_ERROR_BUSY,
+                                       "Too many requests waiting");
+          return;
+        }
+      g_queue_push_tail (&priv->waiting, runner_request_ref (request));
+      return;
+    }
+
+  priv->in_flight++;
+  runner_request_set_in_flight (request);
   g_signal_emit (self, signals[EVENT], 0, request);
+}
+
+static gboolean
+resume_waiting (gpointer user_data)
+{
+  RunnerClient *self = user_data;
+  RunnerClientPrivate *priv = runner_client_get_instance_private (self);
+
+  priv->resume_id = 0;
+  while (!priv->closed && priv->in_flight < MAX_IN_FLIGHT && priv->waiting.length > 0)
+    {
+      g_autoptr(RunnerRequest) request = g_queue_pop_head (&priv->waiting);
+
+      priv->in_flight++;
+      runner_request_set_in_flight (request);
+      g_signal_emit (self, signals[EVENT], 0, request);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * runner_client_request_done:
+ *
+ * Called by #RunnerRequest when a dispatched request goes away: lets the
+ * next waiting one run.
+ */
+void
+runner_client_request_done (RunnerClient *self)
+{
+  RunnerClientPrivate *priv = runner_client_get_instance_private (self);
+
+  g_return_if_fail (RUNNER_IS_CLIENT (self));
+  g_return_if_fail (priv->in_flight > 0);
+
+  priv->in_flight--;
+  /* From an idle: the request may be going away inside a handler. */
+  if (priv->waiting.length > 0 && priv->resume_id == 0 && !priv->closed)
+    priv->resume_id = g_idle_add_full (G_PRIORITY_DEFAULT, resume_waiting, g_object_ref (self),
+                                       g_object_unref);
 }
 
 /**
@@ -424,6 +502,7 @@ runner_client_notify_closed (RunnerClient *self)
     return;
 
   priv->closed = TRUE;
+  g_queue_clear_full (&priv->waiting, (GDestroyNotify) runner_request_unref);
   g_object_ref (self);
   g_signal_emit (self, signals[CLOSED], 0);
   g_object_unref (self);

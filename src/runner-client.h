@@ -67,5 +67,6 @@ void        runner_client_reply             (RunnerClient  *self,
                                              gboolean       is_error);
 void        runner_client_notify_drained    (RunnerClient  *self);
 void        runner_client_notify_closed     (RunnerClient  *self);
+void        runner_client_request_done      (RunnerClient  *self);
 
 G_END_DECLS

@@ -16,6 +16,7 @@ struct _RunnerRequest
   GPtrArray       *attachments; /* owned, GBytes, may be NULL */
   gint64           id;
   gboolean         answered;
+  gboolean         in_flight;   /* counted by the client until freed */
 };
 
 G_DEFINE_BOXED_TYPE (RunnerRequest, runner_request, runner_request_ref, runner_request_unref)
@@ -67,11 +68,28 @@ runner_request_unref (RunnerRequest *self)
   if (!self->answered && self->id != RUNNER_REQUEST_NO_ID)
     runner_request_fail_literal (self, RUNNER_ERROR, RUNNER_ERROR_FAILED, "No answer");
 
+  if (self->in_flight)
+    runner_client_request_done (self->client);
+
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->args, json_node_unref);
   g_clear_object (&self->client);
   g_free (self->event);
   g_free (self);
+}
+
+/**
+ * runner_request_set_in_flight:
+ *
+ * For #RunnerClient: the request now counts against the client's in-flight
+ * cap until it is freed.
+ */
+void
+runner_request_set_in_flight (RunnerRequest *self)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->in_flight);
+  self->in_flight = TRUE;
 }
 
 RunnerClient *

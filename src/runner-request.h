@@ -72,6 +72,8 @@ GBytes        *runner_request_get_bytes       (RunnerRequest  *self,
                                                gsize           max_size,
                                                GError        **error);
 
+void           runner_request_set_in_flight   (RunnerRequest  *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerRequest, runner_request_unref)
 
 G_END_DECLS

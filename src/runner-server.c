@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
+#include "runner-app.h"
 #include "runner-error.h"
 #include "runner-resources.h"
 #include "runner-files.h"
@@ -21,6 +22,7 @@ struct _RunnerServer
   RunnerWorkspace *workspace;  /* owned */
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
+  RunnerApp       *app;        /* owned */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -75,6 +77,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
+  g_clear_object (&self->app);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -410,6 +413,7 @@ runner_server_new (RunnerConfig    *config,
   soup_server_add_handler (self->soup, "/", handle_root, self, NULL);
 
   self->files = runner_files_new (self);
+  self->app = runner_app_new (self);
 
   return self;
 }
@@ -425,7 +429,7 @@ runner_server_listen (RunnerServer  *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
-  GSList *uris;
+  GSList *listeners;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
 
@@ -441,10 +445,16 @@ runner_server_listen (RunnerServer  *self,
   if (!soup_server_listen (self->soup, address, 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup);
-  if (uris != NULL)
-    self->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* Not soup_server_get_uris(): it leaks an address in libsoup 3.2. */
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
 
   self->ready = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
@@ -477,6 +487,18 @@ runner_server_get_workspace (RunnerServer *self)
 {
   g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
   return self->workspace;
+}
+
+/**
+ * runner_server_get_app:
+ *
+ * Returns: (transfer none): the supervisor of the user's app
+ */
+RunnerApp *
+runner_server_get_app (RunnerServer *self)
+{
+  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
+  return self->app;
 }
 
 SoupServer *
@@ -811,6 +833,9 @@ runner_server_shutdown (RunnerServer *self)
   clients = runner_server_list_clients (self);
   for (guint i = 0; i < clients->len; i++)
     runner_client_close (g_ptr_array_index (clients, i), "server shutting down");
+
+  if (self->app != NULL)
+    runner_app_shutdown (self->app);
 
   g_hash_table_remove_all (self->pending);
 }

@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 void     runner_workspace_set_use_openat2 (RunnerWorkspace *self,
                                            gboolean         use_openat2);
 gboolean runner_workspace_get_use_openat2 (RunnerWorkspace *self);
+/* ...and O_TMPFILE off to exercise named temporary files. */
+void     runner_workspace_set_use_tmpfile (RunnerWorkspace *self,
+                                           gboolean         use_tmpfile);
 
 /* TRUE for the names of Runner's own temporary files (`.NAME.runner-XXXXXX`). */
 gboolean runner_workspace_is_temp_name    (const char      *name);

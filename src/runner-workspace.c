@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -36,6 +37,11 @@
 #define MAX_SYMLINKS 40
 #define TEMP_MARK ".runner-"
 #define TEMP_RANDOM 6
+#define DEBOUNCE_MS 50
+/* IN_EXCL_UNLINK also keeps out the events of O_TMPFILE files, which
+ * inotify names "#<inode>". */
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM \
+                    | IN_MOVED_TO | IN_DELETE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 typedef int RunnerFd;
 
@@ -59,6 +65,22 @@ struct _RunnerWorkspace
   goffset max_file_size;
   guint max_entries;
   int use_openat2;              /* atomic; read from worker threads */
+  int use_tmpfile;              /* atomic; O_TMPFILE for atomic writes */
+
+  /* Paths that operations through this object are changing right now
+   * (relative path -> count): the watcher does not report them again.
+   * Worker threads add, the main thread drops them. */
+  GMutex own_lock;
+  GHashTable *own;
+
+  /* The watcher */
+  int inotify_fd;
+  guint inotify_source;
+  GHashTable *watches;          /* wd -> relative directory path */
+  GPtrArray *pending;           /* Change*, in arrival order */
+  GHashTable *pending_index;    /* path -> Change* in pending */
+  guint flush_source;
+  gboolean watch_limit_warned;
 };
 
 static void runner_workspace_initable_iface_init (GInitableIface *iface);
@@ -604,6 +626,15 @@ runner_workspace_set_use_openat2 (RunnerWorkspace *self,
   g_atomic_int_set (&self->use_openat2, !!use_openat2);
 }
 
+void
+runner_workspace_set_use_tmpfile (RunnerWorkspace *self,
+                                  gboolean         use_tmpfile)
+{
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+
+  g_atomic_int_set (&self->use_tmpfile, !!use_tmpfile);
+}
+
 gboolean
 runner_workspace_get_use_openat2 (RunnerWorkspace *self)
 {
@@ -646,6 +677,7 @@ typedef struct
 
   GPtrArray *changes;           /* Change*, to emit on the main thread */
   GPtrArray *created;           /* relative dirs this operation created */
+  GPtrArray *owned;             /* paths added to self->own */
   gboolean truncated;
 } Op;
 
@@ -660,6 +692,7 @@ op_free (gpointer data)
   g_strfreev (op->excluded);
   g_ptr_array_unref (op->changes);
   g_ptr_array_unref (op->created);
+  g_ptr_array_unref (op->owned);
   g_free (op);
 }
 
@@ -673,6 +706,7 @@ op_new (RunnerWorkspace *self)
   op->max_entries = self->max_entries;
   op->changes = g_ptr_array_new_with_free_func (change_free);
   op->created = g_ptr_array_new_with_free_func (g_free);
+  op->owned = g_ptr_array_new_with_free_func (g_free);
   return op;
 }
 
@@ -688,6 +722,62 @@ op_add_change (Op                   *op,
   change->path = g_strdup (path);
   change->other = g_strdup (other);
   g_ptr_array_add (op->changes, change);
+}
+
+/* Marks @path as being changed by @op, before the change, so that the
+ * watcher does not report it a second time. */
+static void
+op_own (RunnerWorkspace *self,
+        Op              *op,
+        const char      *path)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->own_lock);
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->own, path));
+
+  g_hash_table_insert (self->own, g_strdup (path), GUINT_TO_POINTER (count + 1));
+  g_ptr_array_add (op->owned, g_strdup (path));
+}
+
+static void
+op_disown (RunnerWorkspace *self,
+           Op              *op)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->own_lock);
+
+  for (guint i = 0; i < op->owned->len; i++)
+    {
+      const char *path = g_ptr_array_index (op->owned, i);
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->own, path));
+
+      if (count > 1)
+        g_hash_table_insert (self->own, g_strdup (path), GUINT_TO_POINTER (count - 1));
+      else
+        g_hash_table_remove (self->own, path);
+    }
+  g_ptr_array_set_size (op->owned, 0);
+}
+
+/* Whether @path, or a directory above it, is being changed by us. */
+static gboolean
+is_own (RunnerWorkspace *self,
+        const char      *path)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->own_lock);
+  g_autofree char *copy = NULL;
+  char *slash;
+
+  if (g_hash_table_size (self->own) == 0)
+    return FALSE;
+  copy = g_strdup (path);
+  for (;;)
+    {
+      if (g_hash_table_contains (self->own, copy))
+        return TRUE;
+      slash = strrchr (copy, '/');
+      if (slash == NULL)
+        return FALSE;
+      *slash = '\0';
+    }
 }
 
 /* Removes the directories @op created, newest first, after a failure. */
@@ -739,6 +829,7 @@ ensure_dir (RunnerWorkspace *self,
   pfd = ensure_dir (self, op, parent, error);
   if (pfd < 0)
     return -1;
+  op_own (self, op, relative);
   if (mkdirat (pfd, rel_basename (relative), 0755) < 0)
     {
       if (errno != EEXIST)
@@ -746,6 +837,12 @@ ensure_dir (RunnerWorkspace *self,
     }
   else
     {
+      g_auto(RunnerFd) dfd = openat (pfd, rel_basename (relative),
+                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+      /* 0755 whatever the umask, as files get 0644. */
+      if (dfd >= 0 && fchmod (dfd, 0755) < 0)
+        g_debug ("cannot chmod a new directory: %s", g_strerror (errno));
       g_ptr_array_add (op->created, g_strdup (relative));
       op_add_change (op, RUNNER_WORKSPACE_CHANGE_CREATED_DIR, relative, NULL);
       fsync_dir (pfd);
@@ -774,6 +871,7 @@ typedef struct
 typedef struct
 {
   char *name;                   /* valid UTF-8 */
+  char *raw_name;               /* the name on disk, if it is not UTF-8 */
   gboolean is_dir;
   gboolean is_link;
 } ListEntry;
@@ -781,7 +879,10 @@ typedef struct
 static void
 list_entry_clear (gpointer data)
 {
-  g_free (((ListEntry *) data)->name);
+  ListEntry *entry = data;
+
+  g_free (entry->name);
+  g_free (entry->raw_name);
 }
 
 static int
@@ -910,7 +1011,7 @@ list_walk_children (ListWalk   *walk,
     fd = open_beneath_errno (walk->self, list_walk_relative (walk),
                              O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
   else
-    fd = openat (dirfd (dir), entry->name,
+    fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0 && (fstat (fd, &st) < 0 || list_walk_seen (walk, &st)))
     {
@@ -979,7 +1080,7 @@ list_read_dir (ListWalk *walk,
   g_array_set_clear_func (entries, list_entry_clear);
   while ((de = readdir (dir)) != NULL)
     {
-      ListEntry entry = { NULL, FALSE, FALSE };
+      ListEntry entry = { NULL, NULL, FALSE, FALSE };
       unsigned char type = de->d_type;
 
       if (is_dot_or_dotdot (de->d_name) || is_excluded_name (walk->op->excluded, de->d_name)
@@ -1002,7 +1103,10 @@ list_read_dir (ListWalk *walk,
       if (g_utf8_validate (de->d_name, -1, NULL))
         entry.name = g_strdup (de->d_name);
       else
-        entry.name = g_utf8_make_valid (de->d_name, -1);
+        {
+          entry.name = g_utf8_make_valid (de->d_name, -1);
+          entry.raw_name = g_strdup (de->d_name);
+        }
       g_array_append_val (entries, entry);
     }
   g_array_sort (entries, list_entry_compare);
@@ -1449,6 +1553,8 @@ runner_workspace_read_finish (RunnerWorkspace *self,
 /* Changing operations: a worker thread does the work, then the main thread
  * emits ::changed for what it did and completes the caller's task. */
 
+static void watcher_read (RunnerWorkspace *self);
+
 static void
 op_done_cb (GObject      *source,
             GAsyncResult *result,
@@ -1460,6 +1566,10 @@ op_done_cb (GObject      *source,
   GError *error = NULL;
   gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
 
+  /* Whatever the kernel queued for our own changes is in the inotify fd
+   * now: read it while those paths are still marked as ours. */
+  watcher_read (self);
+  op_disown (self, op);
   for (guint i = 0; i < op->changes->len; i++)
     {
       Change *change = g_ptr_array_index (op->changes, i);
@@ -1687,7 +1797,7 @@ write_into (RunnerWorkspace *self,
   g_autofree char *tmp = NULL;
   gboolean ok;
 
-  if (have_proc_fd ())
+  if (have_proc_fd () && g_atomic_int_get (&self->use_tmpfile))
     {
       fd = openat (dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
       if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -1704,6 +1814,7 @@ write_into (RunnerWorkspace *self,
   if (fd < 0)
     return set_error_errno (error, EEXIST, relative);
 
+  op_own (self, op, relative);
   if (!write_temp (fd, op->content, mode, old) || g_cancellable_is_cancelled (cancellable))
     {
       int errsv = g_cancellable_is_cancelled (cancellable) ? ECANCELED : errno;
@@ -1972,6 +2083,8 @@ rename_entry (RunnerWorkspace *self,
   to_fd = ensure_dir (self, op, to_dir, error);
   if (to_fd < 0)
     return FALSE;
+  op_own (self, op, op->path);
+  op_own (self, op, op->other);
   if (renameat (from_fd, rel_basename (op->path), to_fd, rel_basename (op->other)) < 0)
     {
       int errsv = errno == EEXIST ? ENOTEMPTY : errno;
@@ -2120,6 +2233,7 @@ delete_entry (RunnerWorkspace *self,
   if (dirfd < 0 || fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return set_error_errno (error, errno, op->path);
 
+  op_own (self, op, op->path);
   if (!S_ISDIR (st.st_mode))
     {
       if (unlinkat (dirfd, base, 0) < 0)
@@ -2196,12 +2310,316 @@ runner_workspace_delete_finish (RunnerWorkspace *self,
 /* ---------------------------------------------------------------------- */
 /* Watching */
 
+static gboolean
+watcher_flush_cb (gpointer data)
+{
+  RunnerWorkspace *self = data;
+  g_autoptr(GPtrArray) changes = g_steal_pointer (&self->pending);
+
+  self->flush_source = 0;
+  self->pending = g_ptr_array_new_with_free_func (change_free);
+  g_hash_table_remove_all (self->pending_index);
+  g_object_ref (self);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      Change *change = g_ptr_array_index (changes, i);
+
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0, change->path, change->kind, change->other);
+    }
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Queues a change seen on disk; within the debounce window the latest kind
+ * for a path wins and the path keeps its place. */
+static void
+watcher_queue (RunnerWorkspace      *self,
+               RunnerWorkspaceChange kind,
+               const char           *path,
+               const char           *other)
+{
+  Change *change;
+
+  if (is_own (self, path) || (other != NULL && is_own (self, other)))
+    return;
+  change = g_hash_table_lookup (self->pending_index, path);
+  if (change == NULL)
+    {
+      change = g_new0 (Change, 1);
+      change->path = g_strdup (path);
+      g_ptr_array_add (self->pending, change);
+      g_hash_table_insert (self->pending_index, change->path, change);
+    }
+  change->kind = kind;
+  g_free (change->other);
+  change->other = g_strdup (other);
+  if (self->flush_source == 0)
+    self->flush_source = g_timeout_add (DEBOUNCE_MS, watcher_flush_cb, self);
+}
+
+/* Watches the directory @relative and every directory below it that is
+ * not excluded. Only real directories: symlinks are not followed. */
+static void
+watcher_add (RunnerWorkspace *self,
+             const char      *relative)
+{
+  g_auto(RunnerFd) fd = -1;
+  g_autoptr(DIR) dir = NULL;
+  struct dirent *de;
+  int wd;
+
+  fd = open_beneath_errno (self, relative, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK, 0);
+  if (fd < 0)
+    return;
+  if (have_proc_fd ())
+    {
+      g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+
+      wd = inotify_add_watch (self->inotify_fd, proc, WATCH_MASK);
+    }
+  else
+    {
+      g_autofree char *path = g_build_filename (self->root, relative, NULL);
+
+      wd = inotify_add_watch (self->inotify_fd, path, WATCH_MASK | IN_DONT_FOLLOW);
+    }
+  if (wd < 0)
+    {
+      if (errno == ENOSPC && !self->watch_limit_warned)
+        {
+          g_warning ("The inotify watch limit is reached; changes below %s and other "
+                     "directories are not seen (raise fs.inotify.max_user_watches)", relative);
+          self->watch_limit_warned = TRUE;
+        }
+      return;
+    }
+  g_hash_table_insert (self->watches, GINT_TO_POINTER (wd), g_strdup (relative));
+
+  dir = fdopendir (g_steal_fd (&fd));
+  if (dir == NULL)
+    return;
+  while ((de = readdir (dir)) != NULL)
+    {
+      g_autofree char *child = NULL;
+
+      if (is_dot_or_dotdot (de->d_name) || is_excluded_name (self->excluded, de->d_name))
+        continue;
+      if (de->d_type == DT_UNKNOWN)
+        {
+          struct stat st;
+
+          if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR (st.st_mode))
+            continue;
+        }
+      else if (de->d_type != DT_DIR)
+        continue;
+      child = *relative != '\0' ? g_strconcat (relative, "/", de->d_name, NULL) : g_strdup (de->d_name);
+      watcher_add (self, child);
+    }
+}
+
+/* Stops watching @relative and below (it left the tree). */
+static void
+watcher_remove (RunnerWorkspace *self,
+                const char      *relative)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (rel_is_within (value, relative))
+      {
+        inotify_rm_watch (self->inotify_fd, GPOINTER_TO_INT (key));
+        g_hash_table_iter_remove (&iter);
+      }
+}
+
+/* A directory moved inside the tree: its watches keep working, with new paths. */
+static void
+watcher_move (RunnerWorkspace *self,
+              const char      *from,
+              const char      *to)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gsize from_len = strlen (from);
+
+  g_hash_table_iter_init (&iter, self->watches);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (rel_is_within (value, from))
+      g_hash_table_iter_replace (&iter, g_strconcat (to, (char *) value + from_len, NULL));
+}
+
+/* Whether the watcher reports changes to @name at all. */
+static gboolean
+watcher_ignores (RunnerWorkspace *self,
+                 const char      *name)
+{
+  return is_excluded_name (self->excluded, name) || runner_workspace_is_temp_name (name);
+}
+
+/* The path an event names, or NULL if the watcher does not report it. */
+static char *
+watcher_event_path (RunnerWorkspace            *self,
+                    const struct inotify_event *ev)
+{
+  const char *dir = g_hash_table_lookup (self->watches, GINT_TO_POINTER (ev->wd));
+
+  if (dir == NULL || ev->len == 0 || watcher_ignores (self, ev->name))
+    return NULL;
+  return *dir != '\0' ? g_strconcat (dir, "/", ev->name, NULL) : g_strdup (ev->name);
+}
+
+static void
+watcher_appeared (RunnerWorkspace *self,
+                  const char      *path,
+                  gboolean         is_dir)
+{
+  if (is_dir)
+    {
+      watcher_add (self, path);
+      watcher_queue (self, RUNNER_WORKSPACE_CHANGE_CREATED_DIR, path, NULL);
+    }
+  else
+    watcher_queue (self, RUNNER_WORKSPACE_CHANGE_WRITTEN, path, NULL);
+}
+
+static void
+watcher_disappeared (RunnerWorkspace *self,
+                     const char      *path,
+                     gboolean         is_dir)
+{
+  if (is_dir)
+    watcher_remove (self, path);
+  watcher_queue (self, RUNNER_WORKSPACE_CHANGE_DELETED, path, NULL);
+}
+
+/* A rename seen from both sides. A name the watcher ignores on one side
+ * (a temporary file renamed over its target, a move into an excluded
+ * name) makes it an appearance or a disappearance. */
+static void
+watcher_renamed (RunnerWorkspace            *self,
+                 const struct inotify_event *from_ev,
+                 const struct inotify_event *to_ev)
+{
+  g_autofree char *from = watcher_event_path (self, from_ev);
+  g_autofree char *to = watcher_event_path (self, to_ev);
+  gboolean is_dir = (from_ev->mask & IN_ISDIR) != 0;
+
+  if (from != NULL && to != NULL)
+    {
+      if (is_dir)
+        watcher_move (self, from, to);
+      watcher_queue (self, RUNNER_WORKSPACE_CHANGE_RENAMED, from, to);
+    }
+  else if (from != NULL)
+    watcher_disappeared (self, from, is_dir);
+  else if (to != NULL)
+    watcher_appeared (self, to, is_dir);
+}
+
+static void
+watcher_event (RunnerWorkspace            *self,
+               const struct inotify_event *ev)
+{
+  g_autofree char *path = NULL;
+  gboolean is_dir = (ev->mask & IN_ISDIR) != 0;
+  const char *dir;
+
+  if (ev->mask & IN_Q_OVERFLOW)
+    {
+      /* Events were lost: one WRITTEN for the root means "rescan". */
+      g_debug ("inotify queue overflow; asking for a rescan");
+      watcher_add (self, "");
+      watcher_queue (self, RUNNER_WORKSPACE_CHANGE_WRITTEN, "", NULL);
+      return;
+    }
+  dir = g_hash_table_lookup (self->watches, GINT_TO_POINTER (ev->wd));
+  if (dir == NULL)
+    return;
+  if (ev->mask & IN_IGNORED)
+    {
+      g_hash_table_remove (self->watches, GINT_TO_POINTER (ev->wd));
+      return;
+    }
+  if ((ev->mask & IN_DELETE_SELF) && *dir == '\0')
+    {
+      watcher_queue (self, RUNNER_WORKSPACE_CHANGE_DELETED, "", NULL);
+      return;
+    }
+
+  path = watcher_event_path (self, ev);
+  if (path == NULL)
+    return;
+  if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+    watcher_disappeared (self, path, is_dir);
+  else if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+    watcher_appeared (self, path, is_dir);
+  else if (!is_dir)
+    watcher_queue (self, RUNNER_WORKSPACE_CHANGE_WRITTEN, path, NULL);
+}
+
+/* Reads and handles every event queued on the inotify fd. The two halves
+ * of a rename come one after the other with the same cookie. */
+static void
+watcher_read (RunnerWorkspace *self)
+{
+  char buf[64 * 1024] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+
+  if (self->inotify_fd < 0)
+    return;
+  for (;;)
+    {
+      ssize_t n = read (self->inotify_fd, buf, sizeof buf);
+      char *p = buf;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return;
+      while (p < buf + n)
+        {
+          const struct inotify_event *ev = (const struct inotify_event *) p;
+          const struct inotify_event *next = NULL;
+
+          p += sizeof *ev + ev->len;
+          if (p < buf + n)
+            next = (const struct inotify_event *) p;
+          if ((ev->mask & IN_MOVED_FROM) && next != NULL && (next->mask & IN_MOVED_TO)
+              && next->cookie == ev->cookie)
+            {
+              watcher_renamed (self, ev, next);
+              p += sizeof *next + next->len;
+            }
+          else
+            watcher_event (self, ev);
+        }
+    }
+}
+
+static gboolean
+watcher_readable_cb (int          fd,
+                     GIOCondition condition,
+                     gpointer     data)
+{
+  watcher_read (data);
+  return G_SOURCE_CONTINUE;
+}
+
 /**
  * runner_workspace_start_watching:
  * @self: a #RunnerWorkspace
  * @error: return location for a #GError
  *
- * Starts reporting changes made on disk by others through ::changed.
+ * Starts reporting changes others make on disk (the shell, the user's app)
+ * through ::changed: recursive inotify over every directory that is not
+ * excluded (symlinks are not followed), directories that appear are
+ * watched too. Changes are debounced: within 50 ms the latest kind per
+ * path wins. Changes made through this object are not reported again, nor
+ * are Runner's temporary files. If the kernel's queue overflows, one
+ * %RUNNER_WORKSPACE_CHANGE_WRITTEN for "" (the root) means "rescan
+ * everything". A second call does nothing.
  *
  * Returns: %TRUE if watching
  */
@@ -2212,6 +2630,19 @@ runner_workspace_start_watching (RunnerWorkspace *self,
   g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (self->inotify_fd >= 0)
+    return TRUE;
+  self->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (self->inotify_fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   _("Cannot watch the workspace: %s"), g_strerror (errsv));
+      return FALSE;
+    }
+  watcher_add (self, "");
+  self->inotify_source = g_unix_fd_add (self->inotify_fd, G_IO_IN, watcher_readable_cb, self);
   return TRUE;
 }
 
@@ -2367,6 +2798,23 @@ runner_workspace_initable_iface_init (GInitableIface *iface)
 }
 
 static void
+runner_workspace_dispose (GObject *object)
+{
+  RunnerWorkspace *self = RUNNER_WORKSPACE (object);
+
+  g_clear_handle_id (&self->inotify_source, g_source_remove);
+  g_clear_handle_id (&self->flush_source, g_source_remove);
+  if (self->inotify_fd >= 0)
+    {
+      close (self->inotify_fd);
+      self->inotify_fd = -1;
+    }
+  g_hash_table_remove_all (self->watches);
+
+  G_OBJECT_CLASS (runner_workspace_parent_class)->dispose (object);
+}
+
+static void
 runner_workspace_finalize (GObject *object)
 {
   RunnerWorkspace *self = RUNNER_WORKSPACE (object);
@@ -2375,6 +2823,11 @@ runner_workspace_finalize (GObject *object)
     close (self->root_fd);
   g_free (self->root);
   g_strfreev (self->excluded);
+  g_hash_table_unref (self->own);
+  g_mutex_clear (&self->own_lock);
+  g_hash_table_unref (self->watches);
+  g_ptr_array_unref (self->pending);
+  g_hash_table_unref (self->pending_index);
 
   G_OBJECT_CLASS (runner_workspace_parent_class)->finalize (object);
 }
@@ -2433,6 +2886,7 @@ runner_workspace_class_init (RunnerWorkspaceClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = runner_workspace_dispose;
   object_class->finalize = runner_workspace_finalize;
   object_class->get_property = runner_workspace_get_property;
   object_class->set_property = runner_workspace_set_property;
@@ -2472,6 +2926,13 @@ runner_workspace_init (RunnerWorkspace *self)
   self->max_file_size = DEFAULT_MAX_FILE_SIZE;
   self->max_entries = DEFAULT_MAX_ENTRIES;
   self->use_openat2 = TRUE;
+  self->use_tmpfile = TRUE;
+  g_mutex_init (&self->own_lock);
+  self->own = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->inotify_fd = -1;
+  self->watches = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->pending = g_ptr_array_new_with_free_func (change_free);
+  self->pending_index = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
 /**

@@ -727,8 +727,12 @@ test_slow_client (void)
   }
   g_test_message ("RSS %" G_GINT64_FORMAT " kB -> %" G_GINT64_FORMAT " kB", rss_before, rss_after);
   /* Bounded: the cap (4 MiB) plus reads in flight and what malloc keeps,
-   * well under the 200 MiB (and 400 MiB of JSON) that were asked for. */
-  g_assert_cmpint (rss_after - rss_before, <, 128 * 1024);
+   * well under the 200 MiB (and 400 MiB of JSON) that were asked for.
+   * AddressSanitizer keeps freed memory in quarantine, so RSS says nothing
+   * there; that build checks the memory errors instead. */
+#ifndef __SANITIZE_ADDRESS__
+  g_assert_cmpint (rss_after - rss_before, <, 48 * 1024);
+#endif
 
   runner_test_server_stop (server);
 }
