@@ -65,7 +65,7 @@ function parseArgs(argv) {
 const FULL = {
   dirs: 200, filesPerDir: 100, bigBytes: 1024 * 1024, updateBytes: 4096,
   streamRawBytes: 75_000_000, streamTimeoutMs: 180_000, rawRuns: 3,
-  echoWarmup: 100, echoSamples: 1000,
+  echoWarmup: 100, echoSamples: 1000, keyIntervalMs: 10,
   fetchDirSamples: 20, fetchContentSamples: 50, updateSamples: 20, requestTimeoutMs: 30_000,
   startups: 5, clients: 1000, connections: 1000,
   s3Files: 5000, s3FileBytes: 2048, s3BigBytes: 200 * 1024 * 1024,
@@ -75,7 +75,7 @@ const FULL = {
 const QUICK = {
   dirs: 10, filesPerDir: 50, bigBytes: 1024 * 1024, updateBytes: 4096,
   streamRawBytes: 1_500_000, streamTimeoutMs: 30_000, rawRuns: 1,
-  echoWarmup: 10, echoSamples: 50,
+  echoWarmup: 10, echoSamples: 50, keyIntervalMs: 10,
   fetchDirSamples: 3, fetchContentSamples: 5, updateSamples: 3, requestTimeoutMs: 15_000,
   startups: 1, clients: 50, connections: 50,
   s3Files: 50, s3FileBytes: 2048, s3BigBytes: 2 * 1024 * 1024,
@@ -91,7 +91,7 @@ const CASES = [
   { id: "fetchDir", run: cases.caseFetchDir, roles: ["real", "lean"], rows: (r) => [`fetchDir.${r}`] },
   { id: "fetchContent", run: cases.caseFetchContent, roles: ["real", "lean"], rows: (r) => [`fetchContent.${r}`] },
   { id: "updateContent", run: cases.caseUpdateContent, roles: ["real", "lean"], rows: (r) => [`updateContent.${r}`] },
-  { id: "echo", run: cases.caseEcho, rows: () => ["echo.p50", "echo.p99"] },
+  { id: "echo", run: cases.caseEcho, roles: ["real", "lean"], rows: (r) => [`echo.p50.${r}`, `echo.p99.${r}`] },
   { id: "stream", run: cases.caseStream, roles: ["lean", "real"], rows: (r) => [`stream.${r}`, `rss.load.${r}`] },
 ];
 
