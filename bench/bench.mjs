@@ -104,7 +104,7 @@ function serverDefs(opts, build) {
     reference: {
       name: "reference", command: process.execPath, args: [path.join(refDir, "index.js")], cwd: refDir,
       readyLine: /node runner on/, token: null,
-      kinds: { real: "sio", lean: "eio" },
+      kinds: { real: "sio", lean: "eio", rate: "eio-handshake" },
       check: () => fs.existsSync(path.join(refDir, "node_modules/node-pty/build/Release/pty.node"))
         ? null : `the reference is not set up in ${refDir} (run bench/run, which runs its ./setup there)`,
       env: (port, ws) => ({ ...common, PORT: String(port), WORKSPACE: ws, BIND: "127.0.0.1", SHELL_BIN: "bash" }),
@@ -112,7 +112,9 @@ function serverDefs(opts, build) {
     runner: {
       name: "runner", command: opts.runner, args: ["--no-auth"], cwd: build,
       readyLine: /Runner listening on/, token: null,
-      kinds: opts.runnerProtocol === "ws" ? { real: "json", lean: "json" } : { real: "sio", lean: "eio" },
+      kinds: opts.runnerProtocol === "ws"
+        ? { real: "json", lean: "json", rate: "json-handshake" }
+        : { real: "sio", lean: "eio", rate: "eio-handshake" },
       check: () => {
         try {
           fs.accessSync(opts.runner, fs.constants.X_OK);
@@ -295,7 +297,7 @@ async function main() {
   }
 
   const meta = machineNotes(opts, sizes);
-  const labels = { real: CLIENT_LABELS.sio, lean: CLIENT_LABELS.eio };
+  const labels = { real: CLIENT_LABELS.sio, lean: CLIENT_LABELS.eio, rate: CLIENT_LABELS["eio-handshake"] };
   const evaluated = evaluate(rowSpecs(sizes, labels), rows).filter((r) => r.reference || r.runner);
   const notes = [
     `${meta.date}, ${meta.mode} run, commit ${meta.commit}; ${meta.host}; node ${meta.node}`,

@@ -144,9 +144,9 @@ export async function caseManyClients(ctx) {
 
 export async function caseConnectRate(ctx) {
   const n = ctx.sizes.connections;
-  for (const c of await connectAll(ctx, ctx.kinds.lean, 20, 20)) c.close();   // warm-up
+  for (const c of await connectAll(ctx, ctx.kinds.rate, 20, 20)) c.close();   // warm-up
   const t0 = performance.now();
-  const clients = await connectAll(ctx, ctx.kinds.lean, n, 100);
+  const clients = await connectAll(ctx, ctx.kinds.rate, n, 100);
   const secs = (performance.now() - t0) / 1000;
   for (const c of clients) c.close();
   return { rows: { "connect.rate": { value: n / secs, clients: n, seconds: round(secs) } } };

@@ -7,7 +7,9 @@
 //   eio   a lean Socket.IO client of our own: raw Engine.IO 4 over the `ws`
 //         package in WebSocket-only mode, for cases where socket.io-client
 //         itself would be the bottleneck;
-//   json  Runner's plain JSON WebSocket at /ws ({"event","data","id"}).
+//   json  Runner's plain JSON WebSocket at /ws ({"event","data","id"});
+//   eio-handshake, json-handshake  connect and nothing else, for the
+//         connection rate.
 //
 // Every client offers: connect(), emit(event, data), on(event, fn) with
 // fn(message) where message.event is the name and message.data() parses the
@@ -15,12 +17,15 @@
 // it arrived), waitFor(event, predicate, timeoutMs), close().
 
 import { io } from "socket.io-client";
+import net from "node:net";
 import WebSocket from "ws";
 
 export const CLIENT_LABELS = {
   sio: "socket.io-client",
   eio: "lean Engine.IO/ws",
   json: "plain JSON /ws",
+  "eio-handshake": "handshake-only Engine.IO client",
+  "json-handshake": "handshake-only /ws client",
 };
 
 class Listeners {
@@ -206,11 +211,75 @@ class JsonWsClient extends BaseClient {
   }
 }
 
+/*
+ * Connects only, with as little client work as can be: the WebSocket
+ * handshake written by hand on a TCP socket (the accept key is not checked),
+ * then for Engine.IO the open packet and one masked "40" frame, done at the
+ * server's "40{...}"; for /ws, done at the 101. For the connection rate,
+ * where a `ws` client spends more CPU per connection than the server does.
+ */
+class HandshakeClient {
+  constructor(server, path) {
+    this.server = server;
+    this.path = path;
+    this.eio = path.startsWith("/socket.io/");
+  }
+  connect(timeoutMs = 20000) {
+    const url = new URL(this.server.url);
+    return withTimeout(new Promise((resolve, reject) => {
+      const sock = this.socket = net.connect(Number(url.port), url.hostname);
+      sock.setNoDelay(true);
+      let buf = Buffer.alloc(0), upgraded = false;
+      sock.on("error", reject);
+      sock.on("close", () => reject(new Error("closed before connect")));
+      sock.on("connect", () => sock.write(
+        `GET ${this.path} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+      sock.on("data", (chunk) => {
+        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+        if (!upgraded) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const status = buf.toString("latin1", 0, buf.indexOf("\r\n"));
+          if (!/^HTTP\/1\.1 101/.test(status)) return reject(new Error(`upgrade refused: ${status}`));
+          upgraded = true;
+          buf = buf.subarray(end + 4);
+          if (!this.eio) return resolve();
+        }
+        // Unmasked server frames: 2-byte header, 16-bit length when 126.
+        while (buf.length >= 2) {
+          let len = buf[1] & 0x7f, off = 2;
+          if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+          if (buf.length < off + len) return;
+          const text = buf.toString("utf8", off, off + len);
+          buf = buf.subarray(off + len);
+          if (text[0] === "0") sock.write(maskedText(this.server.token ? `40${JSON.stringify({ token: this.server.token })}` : "40"));
+          else if (text.startsWith("40")) return resolve();
+          else if (text.startsWith("44")) return reject(new Error(`connect refused: ${text.slice(2)}`));
+        }
+      });
+    }), timeoutMs, `handshake with ${this.server.name}`);
+  }
+  close() {
+    if (!this.socket || this.socket.destroyed) return;
+    this.socket.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]));   // masked close frame, no body
+  }
+}
+
+// A client frame: FIN + text, masked with a zero key (legal, and XOR-free).
+function maskedText(text) {
+  const payload = Buffer.from(text);
+  if (payload.length > 125) throw new Error("frame too long for the handshake client");
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
 export function makeClient(kind, server, options) {
   switch (kind) {
     case "sio": return new SioClient(server, options);
     case "eio": return new EioClient(server);
     case "json": return new JsonWsClient(server);
+    case "eio-handshake": return new HandshakeClient(server, "/socket.io/?EIO=4&transport=websocket");
+    case "json-handshake": return new HandshakeClient(server, "/ws");
     default: throw new Error(`unknown client kind ${kind}`);
   }
 }

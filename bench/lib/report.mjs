@@ -42,7 +42,7 @@ export function rowSpecs(sizes, labels) {
     { id: "rss.idle", figure: "idle RSS (server + shell)", fmt: fmt.mem, better: "lower", target: 1 / 3 },
     { id: "rss.load", figure: "RSS under load, peak during the terminal streams", fmt: fmt.mem, better: "lower" },
     { id: "rss.clients", figure: `RSS with ${sizes.clients} clients connected (${labels.real})`, fmt: fmt.mem, better: "lower", target: 1 / 5 },
-    { id: "connect.rate", figure: `connection rate, ${sizes.connections} clients (${labels.lean})`, fmt: fmt.rate, better: "higher", target: 3 },
+    { id: "connect.rate", figure: `connection rate, ${sizes.connections} clients, 100 at a time (${labels.rate})`, fmt: fmt.rate, better: "higher", target: 3 },
     { id: "s3.small", figure: `S3 sync-down, ${sizes.s3Files} small files (aws s3 sync vs runner)`, fmt: fmt.s, better: "lower" },
     { id: "s3.big", figure: `S3 sync-down, one ${kib(sizes.s3BigBytes)} file (aws s3 cp vs runner)`, fmt: fmt.s, better: "lower" },
   ];
