@@ -381,6 +381,7 @@ spawn (RunnerApp  *self,
   g_auto(GStrv) env = runner_config_child_environ ();
   g_autofree char *port = g_strdup_printf ("%u", self->config->user_port);
   const char *root = runner_workspace_get_root (runner_server_get_workspace (self->server));
+  const char *identifier;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE |
@@ -396,7 +397,9 @@ spawn (RunnerApp  *self,
   if (self->process == NULL)
     return FALSE;
 
-  self->pid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (self->process), NULL, 10);
+  /* NULL when it has already exited and been reaped. */
+  identifier = g_subprocess_get_identifier (self->process);
+  self->pid = identifier != NULL ? (pid_t) g_ascii_strtoll (identifier, NULL, 10) : 0;
   self->cancellable = g_cancellable_new ();
   self->started_at = g_get_monotonic_time ();
   start_reading (self, g_subprocess_get_stdout_pipe (self->process), "stdout");

@@ -243,8 +243,10 @@ runner_test_server_start (RunnerTestServer   *server,
   line = strstr (server->output->str, "Runner listening on ");
   if (line == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "runner did not start: %s",
-                   server->errors->str);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "runner did not start (%s, status %d); stdout: %s; stderr: %s",
+                   server->exited ? "exited" : "still running", server->exit_status,
+                   server->output->str, server->errors->str);
       return FALSE;
     }
 
