@@ -163,6 +163,7 @@ function machineNotes(opts, sizes) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const loadAtStart = os.loadavg()[0];
   const sizes = opts.quick ? QUICK : FULL;
   const build = opts.build;
   fs.mkdirSync(build, { recursive: true });
@@ -296,12 +297,13 @@ async function main() {
     }
   }
 
-  const meta = machineNotes(opts, sizes);
+  const meta = { ...machineNotes(opts, sizes), load: [loadAtStart, os.loadavg()[0]], clients: Object.fromEntries(servers.map((d) => [d.name, d.kinds])) };
   const labels = { real: CLIENT_LABELS.sio, lean: CLIENT_LABELS.eio, rate: CLIENT_LABELS["eio-handshake"] };
   const evaluated = evaluate(rowSpecs(sizes, labels), rows).filter((r) => r.reference || r.runner);
   const notes = [
     `${meta.date}, ${meta.mode} run, commit ${meta.commit}; ${meta.host}; node ${meta.node}`,
     `reference: Express + socket.io 4.7.5 + node-pty (shared/peers/node-runner); Runner: ${opts.runner}`,
+    `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end (other work on the machine makes every figure noisier)`,
     opts.runnerProtocol === "ws"
       ? "Runner driven over its plain JSON WebSocket /ws (both client rows), the reference over Socket.IO"
       : "both servers driven over Socket.IO with the same clients",
