@@ -311,6 +311,10 @@ async function main() {
     "RSS = sum of VmRSS over the server process and all its descendants (node + bash; runner + bash); ratio = Runner / reference",
     "S3 rows: the reference column is Debian's /usr/bin/aws against the same s3-test-server",
   ];
+  for (const [key, result] of Object.entries(details)) {
+    for (const [row, cell] of Object.entries(result.rows ?? {}))
+      if (cell.extraReplies) notes.push(`${key}: ${cell.extraReplies} more ${row.split(".")[0]} replies than requests arrived (unasked pushes), so its times may be short`);
+  }
   for (const [row, what] of [["rss.idle", "idle"], ["rss.clients", "with clients"], ["rss.load", "under load"]]) {
     const parts = servers.filter((d) => rows[row]?.[d.name]?.processes)
       .map((d) => `${d.name}: ${rows[row][d.name].processes.map((p) => `${p.name} ${(p.rss / 2 ** 20).toFixed(1)}`).join(" + ")} MiB`);

@@ -7,6 +7,8 @@
 // when the case ends, whatever happens.
 
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 
 import { makeClient } from "./clients.mjs";
@@ -154,7 +156,7 @@ export async function caseConnectRate(ctx) {
 
 // Times `samples` requests after `warmup` ones; each completes on the pushed
 // reply event, which is how the reference answers (its acks are optional).
-async function timeRequests(ctx, client, { event, data, reply, warmup, samples, check }) {
+async function timeRequests(ctx, client, { event, data, reply, warmup, samples, check, after }) {
   const times = [];
   let replies = 0;
   const offCount = client.on(reply, () => replies++);
@@ -171,6 +173,7 @@ async function timeRequests(ctx, client, { event, data, reply, warmup, samples, 
   } finally {
     offCount();
   }
+  if (after) after(warmup + samples - 1);
   const s = stats(times);
   const info = { ...s };
   if (replies > warmup + samples) info.extraReplies = replies - warmup - samples;
@@ -205,12 +208,18 @@ export const caseFetchContent = fileCase("fetchContent", (ctx) => ({
 
 export const caseUpdateContent = fileCase("updateContent", (ctx) => {
   const body = asciiText(ctx.sizes.updateBytes - 8);
+  const content = (i) => `${String(i).padStart(7, "0")}\n${body}`;
   return {
     event: "updateContent", reply: "file:refresh",
-    data: (i) => ({ path: `/workspace/${UPDATE_FILE}`, content: `${String(i).padStart(7, "0")}\n${body}` }),
+    data: (i) => ({ path: `/workspace/${UPDATE_FILE}`, content: content(i) }),
     warmup: 2, samples: ctx.sizes.updateSamples,
     check: (m) => {
       if (!Array.isArray(m.data().tree)) throw new Error("file:refresh after updateContent carries no tree");
+    },
+    // The reply comes after the write: the last content must be on disk.
+    after: (last) => {
+      if (fs.readFileSync(path.join(ctx.workspace, UPDATE_FILE), "utf8") !== content(last))
+        throw new Error(`${UPDATE_FILE} does not hold the last content written`);
     },
   };
 });
