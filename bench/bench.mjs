@@ -126,6 +126,8 @@ function serverDefs(opts, build) {
       env: (port, ws) => ({
         ...common, PORT: String(port), WORKSPACE: ws, RUNNER_BIND: "127.0.0.1", RUNNER_NO_AUTH: "1",
         RUNNER_SHELL: "bash", RUNNER_DBUS: "none",
+        // serve would restore and sync the workspace with S3 if told of a bucket
+        S3_BUCKET: undefined,
       }),
     },
   };

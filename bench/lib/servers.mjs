@@ -70,7 +70,8 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function startServer(def, workspace, { timeoutMs = 30000, pollMs = 2 } = {}) {
   const port = await freePort();
-  const env = { ...process.env, ...def.env(port, workspace) };
+  // A variable the definition sets to undefined is taken out.
+  const env = Object.fromEntries(Object.entries({ ...process.env, ...def.env(port, workspace) }).filter(([, v]) => v !== undefined));
   const t0 = performance.now();
   const child = track(spawn(def.command, def.args, {
     cwd: def.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"],
