@@ -90,13 +90,9 @@ class BaseClient {
 
 // socket.io-client with its default options (polling first, then upgrade).
 class SioClient extends BaseClient {
-  constructor(server, options = {}) {
-    super(server);
-    this.options = options;
-  }
   connect(timeoutMs = 20000) {
     const auth = this.server.token ? { token: this.server.token } : undefined;
-    this.socket = io(this.server.url, { forceNew: true, reconnection: false, auth, timeout: timeoutMs, ...this.options });
+    this.socket = io(this.server.url, { forceNew: true, reconnection: false, auth, timeout: timeoutMs });
     this.socket.onAny((event, data) => {
       if (this.listeners.has(event)) this.listeners.dispatch({ event, data: () => data, size: -1 });
     });
@@ -273,9 +269,9 @@ function maskedText(text) {
   return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
 }
 
-export function makeClient(kind, server, options) {
+export function makeClient(kind, server) {
   switch (kind) {
-    case "sio": return new SioClient(server, options);
+    case "sio": return new SioClient(server);
     case "eio": return new EioClient(server);
     case "json": return new JsonWsClient(server);
     case "eio-handshake": return new HandshakeClient(server, "/socket.io/?EIO=4&transport=websocket");
