@@ -17,7 +17,8 @@ typedef struct _RunnerRequest RunnerRequest;
 /**
  * RunnerClientClass:
  * @send_message: queue a server event for this client
- * @send_reply: answer request @id (a Socket.IO ack or a plain-WebSocket reply)
+ * @send_reply: answer @request (a Socket.IO ack or a plain-WebSocket reply);
+ *   @result_json is the result (or `{"error":{...}}`) as JSON text
  * @get_queued_bytes: bytes accepted but not yet handed to the kernel
  * @close: close the transport; must end with runner_client_notify_closed()
  *
@@ -32,7 +33,7 @@ struct _RunnerClientClass
                               RunnerMessage *message);
   void   (*send_reply)       (RunnerClient  *self,
                               RunnerRequest *request,
-                              JsonNode      *result,
+                              GBytes        *result_json,
                               gboolean       is_error);
   gsize  (*get_queued_bytes) (RunnerClient  *self);
   void   (*close)            (RunnerClient  *self,
@@ -62,9 +63,10 @@ void        runner_client_dispatch          (RunnerClient  *self,
                                              RunnerRequest *request);
 void        runner_client_reply             (RunnerClient  *self,
                                              RunnerRequest *request,
-                                             JsonNode      *result,
+                                             GBytes        *result_json,
                                              gboolean       is_error);
 void        runner_client_notify_drained    (RunnerClient  *self);
 void        runner_client_notify_closed     (RunnerClient  *self);
+void        runner_client_request_done      (RunnerClient  *self);
 
 G_END_DECLS

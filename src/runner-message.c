@@ -37,6 +37,60 @@ runner_json_to_string (JsonNode *node,
 }
 
 /**
+ * runner_json_append_string:
+ * @out: where to append
+ * @str: valid UTF-8
+ * @len: its length, or -1 if NUL-terminated
+ *
+ * Appends @str as a quoted JSON string. Runs of plain bytes are copied in one
+ * go, which makes this several times faster than json-glib's generator on
+ * large text (file contents, terminal output).
+ */
+void
+runner_json_append_string (GString    *out,
+                           const char *str,
+                           gssize      len)
+{
+  static const char hex[] = "0123456789abcdef";
+  const guchar *p = (const guchar *) str;
+  const guchar *end, *run;
+
+  if (len < 0)
+    len = strlen (str);
+  end = p + len;
+
+  g_string_append_c (out, '"');
+  run = p;
+  for (; p < end; p++)
+    {
+      guchar c = *p;
+
+      if (G_LIKELY (c >= 0x20 && c != '"' && c != '\\'))
+        continue;
+
+      g_string_append_len (out, (const char *) run, p - run);
+      switch (c)
+        {
+        case '"': g_string_append_len (out, "\\\"", 2); break;
+        case '\\': g_string_append_len (out, "\\\\", 2); break;
+        case '\n': g_string_append_len (out, "\\n", 2); break;
+        case '\r': g_string_append_len (out, "\\r", 2); break;
+        case '\t': g_string_append_len (out, "\\t", 2); break;
+        case '\b': g_string_append_len (out, "\\b", 2); break;
+        case '\f': g_string_append_len (out, "\\f", 2); break;
+        default:
+          {
+            char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+            g_string_append_len (out, esc, 6);
+          }
+        }
+      run = p + 1;
+    }
+  g_string_append_len (out, (const char *) run, p - run);
+  g_string_append_c (out, '"');
+}
+
+/**
  * runner_json_error_new:
  * @error: a #GError
  *
@@ -147,15 +201,6 @@ runner_message_get_data_text (RunnerMessage *self)
   return self->data;
 }
 
-static void
-append_json_string (GString    *out,
-                    const char *str)
-{
-  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), str);
-  g_autofree char *text = runner_json_to_string (node, NULL);
-
-  g_string_append (out, text);
-}
 
 /**
  * runner_message_get_frame:
@@ -185,7 +230,7 @@ runner_message_get_frame (RunnerMessage   *self,
     {
     case RUNNER_FRAME_JSON:
       g_string_append (out, "{\"event\":");
-      append_json_string (out, self->event);
+      runner_json_append_string (out, self->event, -1);
       g_string_append (out, ",\"data\":");
       g_string_append_len (out, data, data_len);
       g_string_append_c (out, '}');
@@ -193,7 +238,7 @@ runner_message_get_frame (RunnerMessage   *self,
 
     case RUNNER_FRAME_SIO:
       g_string_append (out, "42[");
-      append_json_string (out, self->event);
+      runner_json_append_string (out, self->event, -1);
       g_string_append_c (out, ',');
       g_string_append_len (out, data, data_len);
       g_string_append_c (out, ']');

@@ -43,6 +43,9 @@ GBytes        *runner_message_get_frame      (RunnerMessage   *self,
 
 char          *runner_json_to_string         (JsonNode        *node,
                                               gsize           *length);
+void           runner_json_append_string     (GString         *out,
+                                              const char      *str,
+                                              gssize           len);
 JsonNode      *runner_json_error_new         (const GError    *error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerMessage, runner_message_unref)

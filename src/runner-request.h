@@ -19,6 +19,7 @@ G_BEGIN_DECLS
  * with an error when its last reference goes.
  */
 #define RUNNER_REQUEST_NO_ID ((gint64) -1)
+#define RUNNER_TYPE_REQUEST (runner_request_get_type ())
 
 GType          runner_request_get_type        (void) G_GNUC_CONST;
 RunnerRequest *runner_request_new             (RunnerClient   *client,
@@ -40,6 +41,8 @@ gboolean       runner_request_is_answered     (RunnerRequest  *self);
 void           runner_request_reply           (RunnerRequest  *self,
                                                JsonNode       *result);
 void           runner_request_reply_ok        (RunnerRequest  *self);
+void           runner_request_reply_text      (RunnerRequest  *self,
+                                               GBytes         *result_json);
 void           runner_request_fail            (RunnerRequest  *self,
                                                const GError   *error);
 void           runner_request_fail_literal    (RunnerRequest  *self,
@@ -64,6 +67,12 @@ gboolean       runner_request_get_bool        (RunnerRequest  *self,
                                                GError        **error);
 gboolean       runner_request_has_member      (RunnerRequest  *self,
                                                const char     *member);
+GBytes        *runner_request_get_bytes       (RunnerRequest  *self,
+                                               const char     *member,
+                                               gsize           max_size,
+                                               GError        **error);
+
+void           runner_request_set_in_flight   (RunnerRequest  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerRequest, runner_request_unref)
 

@@ -4,6 +4,7 @@
 
 #include <libsoup/soup.h>
 
+#include "runner-app.h"
 #include "runner-client.h"
 #include "runner-config.h"
 #include "runner-message.h"
@@ -25,6 +26,7 @@ RunnerConfig    *runner_server_get_config       (RunnerServer       *self);
 RunnerProtocol  *runner_server_get_protocol     (RunnerServer       *self);
 RunnerWorkspace *runner_server_get_workspace    (RunnerServer       *self);
 SoupServer      *runner_server_get_soup_server  (RunnerServer       *self);
+RunnerApp       *runner_server_get_app          (RunnerServer       *self);
 guint            runner_server_get_n_clients    (RunnerServer       *self);
 GPtrArray       *runner_server_list_clients     (RunnerServer       *self);
 gint64           runner_server_get_uptime       (RunnerServer       *self);

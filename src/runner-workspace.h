@@ -51,6 +51,10 @@ gboolean         runner_workspace_start_watching    (RunnerWorkspace      *self,
 char            *runner_workspace_resolve           (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      GError              **error);
+char            *runner_workspace_resolve_len       (RunnerWorkspace      *self,
+                                                     const char           *path,
+                                                     gssize                length,
+                                                     GError              **error);
 char            *runner_workspace_to_virtual        (RunnerWorkspace      *self,
                                                      const char           *relative);
 int              runner_workspace_open_beneath      (RunnerWorkspace      *self,
@@ -68,6 +72,17 @@ void             runner_workspace_list_async        (RunnerWorkspace      *self,
 JsonNode        *runner_workspace_list_finish       (RunnerWorkspace      *self,
                                                      GAsyncResult         *result,
                                                      gboolean             *truncated,
+                                                     GError              **error);
+void             runner_workspace_list_json_async   (RunnerWorkspace      *self,
+                                                     const char           *path,
+                                                     int                   depth,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback   callback,
+                                                     gpointer              user_data);
+char            *runner_workspace_list_json_finish  (RunnerWorkspace      *self,
+                                                     GAsyncResult         *result,
+                                                     gboolean             *truncated,
+                                                     gsize                *length,
                                                      GError              **error);
 void             runner_workspace_read_async        (RunnerWorkspace      *self,
                                                      const char           *path,

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+
+#include "runner-config.h"
+#include "runner-server.h"
+#include "runner-workspace.h"
+
+typedef struct
+{
+  RunnerConfig    *config;
+  RunnerWorkspace *workspace;
+  RunnerServer    *server;
+  GMainLoop       *loop;
+  int              exit_code;
+} Runner;
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Runner *runner = user_data;
+
+  g_message ("Shutting down");
+  runner_server_shutdown (runner->server);
+  g_main_loop_quit (runner->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_give_up (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* After shutdown: the children were signalled; reap them before exiting
+ * (bounded: they get SIGKILL after a grace anyway). */
+static void
+wait_for_children (Runner *runner)
+{
+  RunnerApp *app = runner_server_get_app (runner->server);
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (5, on_give_up, &timed_out);
+
+  while (!timed_out && runner_app_is_running (app))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+}
+
+static char *
+display_url (Runner *runner)
+{
+  const char *host = runner->config->bind;
+
+  if (g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::"))
+    host = "127.0.0.1";
+
+  if (runner->config->no_auth)
+    return g_strdup_printf ("http://%s%s%s:%u/", strchr (host, ':') ? "[" : "", host,
+                            strchr (host, ':') ? "]" : "", runner_server_get_port (runner->server));
+  return g_strdup_printf ("http://%s%s%s:%u/?token=%s", strchr (host, ':') ? "[" : "", host,
+                          strchr (host, ':') ? "]" : "", runner_server_get_port (runner->server),
+                          runner->config->token);
+}
+
+static int
+serve (RunnerConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  Runner runner = { .config = config };
+
+  runner.workspace = runner_workspace_new (config->workspace, &error);
+  if (runner.workspace == NULL)
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      return EXIT_FAILURE;
+    }
+  runner_workspace_set_excluded (runner.workspace, (const char * const *) config->excluded);
+  runner_workspace_set_max_file_size (runner.workspace, config->max_file_size);
+  runner_workspace_set_max_entries (runner.workspace, config->max_entries);
+  if (!runner_workspace_start_watching (runner.workspace, &error))
+    {
+      g_warning ("Not watching the workspace for changes: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  runner.server = runner_server_new (config, runner.workspace);
+  if (!runner_server_listen (runner.server, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      g_object_unref (runner.server);
+      g_object_unref (runner.workspace);
+      return EXIT_FAILURE;
+    }
+
+  runner.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_quit_signal, &runner);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &runner);
+
+  if (config->app_command != NULL && *config->app_command != '\0' &&
+      !runner_app_start (runner_server_get_app (runner.server), &error))
+    {
+      g_warning ("Could not start the app: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  url = display_url (&runner);
+  /* Tests and scripts read this line to learn the port. */
+  g_print ("Runner listening on %s\n", url);
+  g_print ("Workspace: %s\n", runner_workspace_get_root (runner.workspace));
+
+  g_main_loop_run (runner.loop);
+
+  runner_server_shutdown (runner.server);
+  wait_for_children (&runner);
+  g_clear_object (&runner.server);
+  g_clear_object (&runner.workspace);
+  /* Let closing connections finish before the process ends. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_main_loop_unref (runner.loop);
+  return runner.exit_code;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(RunnerConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *command = "serve";
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("runner");
+
+  /* stdout is read by scripts: one line at a time, whatever it is. */
+  setvbuf (stdout, NULL, _IOLBF, 0);
+
+  if (argc > 1 && argv[1][0] != '-')
+    {
+      command = argv[1];
+      argv[1] = argv[0];
+      argv++;
+      argc--;
+    }
+
+  config = runner_config_new_defaults ();
+  if (!runner_config_load (config, &argc, &argv, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      return EXIT_FAILURE;
+    }
+
+  if (config->verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  if (g_str_equal (command, "serve"))
+    return serve (config);
+
+  g_printerr (_("%s: unknown command “%s” (serve, sync-down, sync-up, status)\n"),
+              g_get_prgname (), command);
+  return EXIT_FAILURE;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define RUNNER_TYPE_APP (runner_app_get_type ())
+
+G_DECLARE_FINAL_TYPE (RunnerApp, runner_app, RUNNER, APP, GObject)
+
+/**
+ * RunnerAppState:
+ * @RUNNER_APP_STATE_STOPPED: not running, and not meant to
+ * @RUNNER_APP_STATE_STARTING: running, its port not yet listening
+ * @RUNNER_APP_STATE_RUNNING: running and listening on its port
+ * @RUNNER_APP_STATE_BACKOFF: it exited on its own; restarting after a delay
+ * @RUNNER_APP_STATE_STOPPING: asked to stop, not yet gone
+ */
+typedef enum
+{
+  RUNNER_APP_STATE_STOPPED,
+  RUNNER_APP_STATE_STARTING,
+  RUNNER_APP_STATE_RUNNING,
+  RUNNER_APP_STATE_BACKOFF,
+  RUNNER_APP_STATE_STOPPING,
+} RunnerAppState;
+
+typedef struct _RunnerServer RunnerServer;
+
+RunnerApp      *runner_app_new             (RunnerServer  *server);
+RunnerAppState  runner_app_get_state       (RunnerApp     *self);
+const char     *runner_app_state_to_string (RunnerAppState state);
+gboolean        runner_app_start           (RunnerApp     *self,
+                                            GError       **error);
+void            runner_app_stop            (RunnerApp     *self);
+gboolean        runner_app_restart         (RunnerApp     *self,
+                                            GError       **error);
+JsonNode       *runner_app_to_json         (RunnerApp     *self);
+void            runner_app_shutdown        (RunnerApp     *self);
+gboolean        runner_app_is_running      (RunnerApp     *self);
+
+G_END_DECLS

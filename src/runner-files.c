@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-files"
+
+#include "config.h"
+
+#include "runner-files.h"
+#include "runner-error.h"
+#include "runner-request.h"
+#include "runner-server.h"
+
+/*
+ * RunnerFiles: the file events of the protocol (fetchDir, fetchContent,
+ * updateContent and the new createFile, mkdir, rename, delete) on top of
+ * RunnerWorkspace.
+ *
+ * The old service answered every write with the whole tree. Runner keeps the
+ * last root tree it sent, serialized once: a write that only changes the
+ * content of a file already in it leaves the tree as it was, so the refresh
+ * after it costs no disk walk. Any other change drops the cache.
+ */
+typedef struct _Listing Listing;
+
+struct _RunnerFiles
+{
+  GObject          parent_instance;
+  RunnerServer    *server;       /* unowned: the server owns us */
+  RunnerWorkspace *workspace;    /* owned */
+  RunnerMessage   *root_tree;    /* owned, nullable: cached file:refresh of the root */
+  Listing         *inflight;     /* unowned, nullable: the Listing of the current state */
+  guint            generation;   /* bumped by every change, to drop stale listings */
+  gulong           changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (RunnerFiles, runner_files, G_TYPE_OBJECT)
+
+static void
+drop_cache (RunnerFiles *self)
+{
+  self->generation++;
+  g_clear_pointer (&self->root_tree, runner_message_unref);
+}
+
+/* Whether the cached tree lists @path (relative): its entry holds
+ * `"path":"/workspace/<path>"`, escaped as the listing escapes it. */
+static gboolean
+tree_lists (RunnerFiles *self,
+            const char  *path)
+{
+  g_autofree char *virtual_path = runner_workspace_to_virtual (self->workspace, path);
+  g_autoptr(GString) needle = g_string_new ("\"path\":");
+  GBytes *text;
+
+  if (self->root_tree == NULL)
+    return FALSE;
+
+  runner_json_append_string (needle, virtual_path, -1);
+  text = runner_message_get_data_text (self->root_tree);
+  return memmem (g_bytes_get_data (text, NULL), g_bytes_get_size (text),
+                 needle->str, needle->len) != NULL;
+}
+
+static void
+on_workspace_changed (RunnerWorkspace       *workspace,
+                      const char            *path,
+                      RunnerWorkspaceChange  kind,
+                      const char            *other_path,
+                      RunnerFiles           *self)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(RunnerMessage) message = NULL;
+  static const char * const kinds[] = { "written", "created-dir", "deleted", "renamed" };
+  g_autofree char *virtual_path = runner_workspace_to_virtual (workspace, path);
+
+  if (kind != RUNNER_WORKSPACE_CHANGE_WRITTEN || !tree_lists (self, path))
+    drop_cache (self);
+
+  /* New event: lets a front end follow changes made in the shell too. */
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, virtual_path);
+  json_builder_set_member_name (builder, "kind");
+  json_builder_add_string_value (builder, kind < G_N_ELEMENTS (kinds) ? kinds[kind] : "written");
+  if (other_path != NULL)
+    {
+      g_autofree char *virtual_other = runner_workspace_to_virtual (workspace, other_path);
+
+      json_builder_set_member_name (builder, "to");
+      json_builder_add_string_value (builder, virtual_other);
+    }
+  json_builder_end_object (builder);
+  message = runner_message_new ("file:changed", json_builder_get_root (builder));
+  runner_server_broadcast (self->server, message);
+}
+
+static void
+runner_files_dispose (GObject *object)
+{
+  RunnerFiles *self = RUNNER_FILES (object);
+
+  g_clear_signal_handler (&self->changed_id, self->workspace);
+  drop_cache (self);
+  g_clear_object (&self->workspace);
+
+  G_OBJECT_CLASS (runner_files_parent_class)->dispose (object);
+}
+
+static void
+runner_files_class_init (RunnerFilesClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = runner_files_dispose;
+}
+
+static void
+runner_files_init (RunnerFiles *self)
+{
+}
+
+/* Helpers */
+
+static JsonNode *
+object_node (JsonObject *object)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), object);
+
+  json_object_unref (object);
+  return node;
+}
+
+/* The root tree, shared by every refresh */
+
+struct _Listing
+{
+  RunnerFiles *self;       /* owned */
+  guint        generation; /* the state of the tree the listing sees */
+  GPtrArray   *waiters;    /* owned: GTasks */
+};
+
+/* {"tree":TREE} or {"tree":TREE,"truncated":true} around a listing's text */
+static char *
+tree_data (char     *tree,
+           gsize     tree_len,
+           gboolean  truncated,
+           gsize    *len)
+{
+  g_autofree char *owned = tree;
+  GString *out = g_string_sized_new (tree_len + 32);
+
+  g_string_append (out, "{\"tree\":");
+  g_string_append_len (out, owned, tree_len);
+  if (truncated)
+    g_string_append (out, ",\"truncated\":true");
+  g_string_append_c (out, '}');
+  *len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+static void
+root_listed_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Listing *listing = user_data;
+  g_autoptr(RunnerFiles) self = listing->self;
+  g_autoptr(GPtrArray) waiters = listing->waiters;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean truncated = FALSE;
+  gboolean current;
+  gsize len = 0;
+  char *tree;
+
+  current = self->inflight == listing && listing->generation == self->generation;
+  if (self->inflight == listing)
+    self->inflight = NULL;
+  g_free (listing);
+
+  tree = runner_workspace_list_json_finish (RUNNER_WORKSPACE (object), result, &truncated, &len,
+                                            &error);
+  if (tree == NULL)
+    {
+      for (guint i = 0; i < waiters->len; i++)
+        g_task_return_error (g_ptr_array_index (waiters, i), g_error_copy (error));
+      return;
+    }
+
+  tree = tree_data (tree, len, truncated, &len);
+  message = runner_message_new_take_text ("file:refresh", tree, len);
+  if (current)
+    {
+      drop_cache (self);
+      self->root_tree = runner_message_ref (message);
+    }
+
+  for (guint i = 0; i < waiters->len; i++)
+    g_task_return_pointer (g_ptr_array_index (waiters, i), runner_message_ref (message),
+                           (GDestroyNotify) runner_message_unref);
+}
+
+/*
+ * The file:refresh message for the root: from the cache, else from a
+ * listing. Requests that arrive while a listing of the current state runs
+ * share it.
+ */
+static void
+get_root_tree_async (RunnerFiles         *self,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  Listing *listing;
+
+  if (self->root_tree != NULL)
+    {
+      g_task_return_pointer (task, runner_message_ref (self->root_tree),
+                             (GDestroyNotify) runner_message_unref);
+      return;
+    }
+
+  if (self->inflight != NULL && self->inflight->generation == self->generation)
+    {
+      g_ptr_array_add (self->inflight->waiters, g_steal_pointer (&task));
+      return;
+    }
+
+  listing = g_new0 (Listing, 1);
+  listing->self = g_object_ref (self);
+  listing->generation = self->generation;
+  listing->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (listing->waiters, g_steal_pointer (&task));
+  self->inflight = listing;
+  runner_workspace_list_json_async (self->workspace, "", -1, NULL, root_listed_cb, listing);
+}
+
+static RunnerMessage *
+get_root_tree_finish (RunnerFiles   *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+broadcast_tree_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  RunnerFiles *self = RUNNER_FILES (object);
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = get_root_tree_finish (self, result, &error);
+  if (message == NULL)
+    {
+      g_warning ("Could not list the workspace: %s", error->message);
+      return;
+    }
+
+  runner_server_broadcast (self->server, message);
+}
+
+/* After a change: the answer first, then the tree to every client. */
+static void
+changed_reply (RunnerFiles   *self,
+               RunnerRequest *request,
+               const char    *path)
+{
+  JsonObject *result = json_object_new ();
+  g_autofree char *virtual_path = runner_workspace_to_virtual (self->workspace, path);
+
+  json_object_set_boolean_member (result, "ok", TRUE);
+  json_object_set_string_member (result, "path", virtual_path);
+  runner_request_reply (request, object_node (result));
+
+  get_root_tree_async (self, broadcast_tree_cb, runner_request_ref (request));
+}
+
+/* Resolve a path argument: EINVAL when missing or not a string, EACCES outside. */
+static char *
+path_arg (RunnerFiles    *self,
+          RunnerRequest  *request,
+          const char     *member,
+          gboolean        required,
+          GError        **error)
+{
+  const char *path = runner_request_get_string (request, member, required, error);
+
+  if (path == NULL)
+    {
+      if (required || (error != NULL && *error != NULL))
+        return NULL;
+      path = "";
+    }
+
+  return runner_workspace_resolve (self->workspace, path, error);
+}
+
+/* fetchDir {path?, depth?} -> file:refresh {tree} */
+
+static void
+fetch_dir_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean truncated = FALSE;
+  gsize len = 0;
+  char *tree;
+
+  tree = runner_workspace_list_json_finish (RUNNER_WORKSPACE (object), result, &truncated, &len,
+                                            &error);
+  if (tree == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  tree = tree_data (tree, len, truncated, &len);
+  message = runner_message_new_take_text ("file:refresh", tree, len);
+  runner_client_send (runner_request_get_client (request), message);
+  runner_request_reply_text (request, runner_message_get_data_text (message));
+}
+
+static void
+root_tree_for_request_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  RunnerFiles *self = RUNNER_FILES (object);
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = get_root_tree_finish (self, result, &error);
+  if (message == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_client_send (runner_request_get_client (request), message);
+  runner_request_reply_text (request, runner_message_get_data_text (message));
+}
+
+static void
+handle_fetch_dir (RunnerRequest *request,
+                  gpointer       user_data)
+{
+  RunnerFiles *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  gint64 depth = -1;
+
+  path = path_arg (self, request, "path", FALSE, &error);
+  if (path == NULL || !runner_request_get_int (request, "depth", -1, 4096, &depth, &error))
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  /* The whole tree of the root is what old front ends ask for: share it. */
+  if (*path == '\0' && depth == -1)
+    {
+      get_root_tree_async (self, root_tree_for_request_cb, runner_request_ref (request));
+      return;
+    }
+
+  runner_workspace_list_json_async (self->workspace, path, (int) depth, NULL, fetch_dir_cb,
+                                    runner_request_ref (request));
+}
+
+/* fetchContent {path} -> file:content {path, content, encoding?} */
+
+static void
+fetch_content_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *content, *path;
+  GString *out;
+  gsize len;
+
+  bytes = runner_workspace_read_finish (RUNNER_WORKSPACE (object), result, &error);
+  if (bytes == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+  if (runner_client_is_closed (runner_request_get_client (request)))
+    return;
+
+  /* Built by hand: a 1 MiB file is escaped in one pass, not through a tree. */
+  content = g_bytes_get_data (bytes, &len);
+  path = runner_request_get_string (request, "path", FALSE, NULL);
+  out = g_string_sized_new (len + len / 8 + 64);
+  g_string_append (out, "{\"path\":");
+  runner_json_append_string (out, path, -1);
+  g_string_append (out, ",\"content\":");
+
+  /* Text as the old service sent it; anything else base64 rather than mangled. */
+  if (len == 0)
+    g_string_append (out, "\"\"");
+  else if (memchr (content, '\0', len) == NULL && g_utf8_validate_len (content, len, NULL))
+    runner_json_append_string (out, content, len);
+  else
+    {
+      g_autofree char *encoded = g_base64_encode ((const guchar *) content, len);
+
+      g_string_append_c (out, '"');
+      g_string_append (out, encoded);
+      g_string_append (out, "\",\"encoding\":\"base64");
+      g_string_append_c (out, '"');
+    }
+  g_string_append_c (out, '}');
+
+  len = out->len;
+  message = runner_message_new_take_text ("file:content", g_string_free (out, FALSE), len);
+  runner_client_send (runner_request_get_client (request), message);
+  runner_request_reply_text (request, runner_message_get_data_text (message));
+}
+
+static void
+handle_fetch_content (RunnerRequest *request,
+                      gpointer       user_data)
+{
+  RunnerFiles *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+
+  if (path == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_workspace_read_async (self->workspace, path, NULL, fetch_content_cb,
+                               runner_request_ref (request));
+}
+
+/* updateContent {path, content, encoding?} and createFile {path, content?} */
+
+typedef struct
+{
+  RunnerFiles   *self;    /* owned */
+  RunnerRequest *request; /* owned */
+  char          *path;    /* owned, relative */
+} Op;
+
+static Op *
+op_new (RunnerFiles   *self,
+        RunnerRequest *request,
+        char          *path)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->self = g_object_ref (self);
+  op->request = runner_request_ref (request);
+  op->path = path;
+  return op;
+}
+
+static void
+op_free (Op *op)
+{
+  g_object_unref (op->self);
+  runner_request_unref (op->request);
+  g_free (op->path);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_free)
+
+static void
+written_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(Op) op = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!runner_workspace_write_finish (RUNNER_WORKSPACE (object), result, &error))
+    {
+      runner_request_fail (op->request, error);
+      return;
+    }
+
+  changed_reply (op->self, op->request, op->path);
+}
+
+static void
+write_content (RunnerFiles   *self,
+               RunnerRequest *request,
+               gboolean       exclusive)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) content = NULL;
+  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+
+  if (path == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  if (exclusive && !runner_request_has_member (request, "content"))
+    content = g_bytes_new_static ("", 0);
+  else
+    content = runner_request_get_bytes (request, "content",
+                                        runner_workspace_get_max_file_size (self->workspace),
+                                        &error);
+  if (content == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_workspace_write_async (self->workspace, path, content, exclusive, NULL, written_cb,
+                                op_new (self, request, g_strdup (path)));
+}
+
+static void
+handle_update_content (RunnerRequest *request,
+                       gpointer       user_data)
+{
+  write_content (user_data, request, FALSE);
+}
+
+static void
+handle_create_file (RunnerRequest *request,
+                    gpointer       user_data)
+{
+  write_content (user_data, request, TRUE);
+}
+
+/* mkdir {path}, rename {from, to}, delete {path, recursive?} */
+
+typedef gboolean (*FinishFunc) (RunnerWorkspace *, GAsyncResult *, GError **);
+
+static void
+finish_op (GAsyncResult *result,
+           Op           *op,
+           FinishFunc    finish)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!finish (op->self->workspace, result, &error))
+    runner_request_fail (op->request, error);
+  else
+    changed_reply (op->self, op->request, op->path);
+  op_free (op);
+}
+
+static void
+mkdir_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  finish_op (result, user_data, runner_workspace_mkdir_finish);
+}
+
+static void
+rename_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  finish_op (result, user_data, runner_workspace_rename_finish);
+}
+
+static void
+delete_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  finish_op (result, user_data, runner_workspace_delete_finish);
+}
+
+static void
+handle_mkdir (RunnerRequest *request,
+              gpointer       user_data)
+{
+  RunnerFiles *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+
+  if (path == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_workspace_mkdir_async (self->workspace, path, NULL, mkdir_cb,
+                                op_new (self, request, g_strdup (path)));
+}
+
+static void
+handle_rename (RunnerRequest *request,
+               gpointer       user_data)
+{
+  RunnerFiles *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *from = path_arg (self, request, "from", TRUE, &error);
+  g_autofree char *to = from != NULL ? path_arg (self, request, "to", TRUE, &error) : NULL;
+
+  if (to == NULL)
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_workspace_rename_async (self->workspace, from, to, NULL, rename_cb,
+                                 op_new (self, request, g_strdup (to)));
+}
+
+static void
+handle_delete (RunnerRequest *request,
+               gpointer       user_data)
+{
+  RunnerFiles *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+  gboolean recursive = FALSE;
+
+  if (path == NULL || !runner_request_get_bool (request, "recursive", &recursive, &error))
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
+  runner_workspace_delete_async (self->workspace, path, recursive, NULL, delete_cb,
+                                 op_new (self, request, g_strdup (path)));
+}
+
+/**
+ * runner_files_new:
+ * @server: the server whose protocol gets the file events
+ *
+ * Returns: (transfer full): the file service; the server keeps it
+ */
+RunnerFiles *
+runner_files_new (RunnerServer *server)
+{
+  RunnerProtocol *protocol = runner_server_get_protocol (server);
+  RunnerFiles *self = g_object_new (RUNNER_TYPE_FILES, NULL);
+
+  self->server = server;
+  self->workspace = g_object_ref (runner_server_get_workspace (server));
+  self->changed_id = g_signal_connect (self->workspace, "changed",
+                                       G_CALLBACK (on_workspace_changed), self);
+
+  runner_protocol_add (protocol, "fetchDir", handle_fetch_dir, self);
+  runner_protocol_add (protocol, "fetchContent", handle_fetch_content, self);
+  runner_protocol_add (protocol, "updateContent", handle_update_content, self);
+  runner_protocol_add (protocol, "createFile", handle_create_file, self);
+  runner_protocol_add (protocol, "mkdir", handle_mkdir, self);
+  runner_protocol_add (protocol, "rename", handle_rename, self);
+  runner_protocol_add (protocol, "delete", handle_delete, self);
+
+  return self;
+}

@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-request"
+
+#include "config.h"
+
+#include "runner-request.h"
+#include "runner-error.h"
+
+struct _RunnerRequest
+{
+  gatomicrefcount  ref_count;
+  RunnerClient    *client;      /* owned */
+  char            *event;       /* owned */
+  JsonNode        *args;        /* owned, never NULL */
+  GPtrArray       *attachments; /* owned, GBytes, may be NULL */
+  gint64           id;
+  gboolean         answered;
+  gboolean         in_flight;   /* counted by the client until freed */
+};
+
+G_DEFINE_BOXED_TYPE (RunnerRequest, runner_request, runner_request_ref, runner_request_unref)
+
+/**
+ * runner_request_new:
+ * @client: the client the event came from
+ * @event: the event name
+ * @args: (transfer full) (nullable): the first argument of the event
+ * @id: the reply id, or %RUNNER_REQUEST_NO_ID
+ */
+RunnerRequest *
+runner_request_new (RunnerClient *client,
+                    const char   *event,
+                    JsonNode     *args,
+                    gint64        id)
+{
+  RunnerRequest *self;
+
+  g_return_val_if_fail (RUNNER_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (event != NULL, NULL);
+
+  self = g_new0 (RunnerRequest, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->client = g_object_ref (client);
+  self->event = g_strdup (event);
+  self->args = args != NULL ? args : json_node_new (JSON_NODE_NULL);
+  self->id = id;
+  return self;
+}
+
+RunnerRequest *
+runner_request_ref (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+runner_request_unref (RunnerRequest *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  /* A handler that forgot to answer must not leave a client waiting forever. */
+  if (!self->answered && self->id != RUNNER_REQUEST_NO_ID)
+    runner_request_fail_literal (self, RUNNER_ERROR, RUNNER_ERROR_FAILED, "No answer");
+
+  if (self->in_flight)
+    runner_client_request_done (self->client);
+
+  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_pointer (&self->args, json_node_unref);
+  g_clear_object (&self->client);
+  g_free (self->event);
+  g_free (self);
+}
+
+/**
+ * runner_request_set_in_flight:
+ *
+ * For #RunnerClient: the request now counts against the client's in-flight
+ * cap until it is freed.
+ */
+void
+runner_request_set_in_flight (RunnerRequest *self)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (!self->in_flight);
+  self->in_flight = TRUE;
+}
+
+RunnerClient *
+runner_request_get_client (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->client;
+}
+
+const char *
+runner_request_get_event (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->event;
+}
+
+gint64
+runner_request_get_id (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, RUNNER_REQUEST_NO_ID);
+  return self->id;
+}
+
+gboolean
+runner_request_wants_reply (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->id != RUNNER_REQUEST_NO_ID;
+}
+
+/**
+ * runner_request_get_args:
+ *
+ * Returns: (transfer none): the argument, a null node when there was none
+ */
+JsonNode *
+runner_request_get_args (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->args;
+}
+
+/**
+ * runner_request_get_object:
+ *
+ * Returns: (transfer none) (nullable): the argument when it is an object
+ */
+JsonObject *
+runner_request_get_object (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (JSON_NODE_HOLDS_OBJECT (self->args))
+    return json_node_get_object (self->args);
+  return NULL;
+}
+
+void
+runner_request_add_attachment (RunnerRequest *self,
+                               GBytes        *bytes)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (bytes != NULL);
+
+  if (self->attachments == NULL)
+    self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (self->attachments, g_bytes_ref (bytes));
+}
+
+/**
+ * runner_request_get_attachments:
+ *
+ * Returns: (transfer none) (nullable): binary attachments of a Socket.IO
+ *   BINARY_EVENT, in order, as #GBytes
+ */
+GPtrArray *
+runner_request_get_attachments (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->attachments;
+}
+
+gboolean
+runner_request_is_answered (RunnerRequest *self)
+{
+  g_return_val_if_fail (self != NULL, TRUE);
+  return self->answered;
+}
+
+/**
+ * runner_request_reply:
+ * @result: (transfer full) (nullable): the result; %NULL for `{}`
+ *
+ * Answers the request. Does nothing but free @result when the client did not
+ * ask for an answer, has gone away, or was answered already.
+ */
+void
+runner_request_reply (RunnerRequest *self,
+                      JsonNode      *result)
+{
+  g_autoptr(JsonNode) owned = result;
+  g_autoptr(GBytes) text = NULL;
+  gsize len;
+  char *data;
+
+  g_return_if_fail (self != NULL);
+
+  if (self->answered || self->id == RUNNER_REQUEST_NO_ID ||
+      runner_client_is_closed (self->client))
+    {
+      self->answered = TRUE;
+      return;
+    }
+
+  if (owned == NULL)
+    owned = json_node_init_object (json_node_alloc (), json_object_new ());
+  data = runner_json_to_string (owned, &len);
+  text = g_bytes_new_take (data, len);
+  runner_request_reply_text (self, text);
+}
+
+/**
+ * runner_request_reply_text:
+ * @result_json: the result, already JSON text
+ *
+ * Like runner_request_reply(), for results serialized once and shared.
+ */
+void
+runner_request_reply_text (RunnerRequest *self,
+                           GBytes        *result_json)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (result_json != NULL);
+
+  if (self->answered)
+    return;
+  self->answered = TRUE;
+
+  if (self->id == RUNNER_REQUEST_NO_ID || runner_client_is_closed (self->client))
+    return;
+
+  runner_client_reply (self->client, self, result_json, FALSE);
+}
+
+void
+runner_request_reply_ok (RunnerRequest *self)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_boolean_member (object, "ok", TRUE);
+  runner_request_reply (self, json_node_init_object (json_node_alloc (), object));
+  json_object_unref (object);
+}
+
+/**
+ * runner_request_fail:
+ * @error: why
+ *
+ * Answers the request with `{error:{code,message}}`. Errors are answered even
+ * when the client asked for no reply, so that bad input is never dropped
+ * silently: the transport decides how (an `error:runner` or `runner:error`
+ * event).
+ */
+void
+runner_request_fail (RunnerRequest *self,
+                     const GError  *error)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GBytes) text = NULL;
+  gsize len;
+  char *data;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (error != NULL);
+
+  if (self->answered)
+    return;
+  self->answered = TRUE;
+
+  g_debug ("%s failed: %s", self->event, error->message);
+
+  if (runner_client_is_closed (self->client))
+    return;
+
+  node = runner_json_error_new (error);
+  data = runner_json_to_string (node, &len);
+  text = g_bytes_new_take (data, len);
+  runner_client_reply (self->client, self, text, TRUE);
+}
+
+void
+runner_request_fail_literal (RunnerRequest *self,
+                             GQuark         domain,
+                             int            code,
+                             const char    *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (domain, code, message);
+
+  runner_request_fail (self, error);
+}
+
+static JsonNode *
+get_member (RunnerRequest *self,
+            const char    *member)
+{
+  JsonObject *object = runner_request_get_object (self);
+
+  if (object == NULL)
+    return NULL;
+  return json_object_get_member (object, member);
+}
+
+gboolean
+runner_request_has_member (RunnerRequest *self,
+                           const char    *member)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  node = get_member (self, member);
+  return node != NULL && !JSON_NODE_HOLDS_NULL (node);
+}
+
+/**
+ * runner_request_get_string:
+ * @member: the member of the argument object
+ * @required: whether a missing member is an error
+ *
+ * Returns: (transfer none) (nullable): the string, or %NULL with @error set
+ *   when it is missing and required, or not a string, or holds a NUL byte
+ */
+const char *
+runner_request_get_string (RunnerRequest  *self,
+                           const char     *member,
+                           gboolean        required,
+                           GError        **error)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  node = get_member (self, member);
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (required)
+        g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                     "“%s” is required", member);
+      return NULL;
+    }
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must be a string", member);
+      return NULL;
+    }
+
+  return json_node_get_string (node);
+}
+
+static gboolean
+node_get_integer (JsonNode *node,
+                  gint64   *out)
+{
+  double d;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      *out = json_node_get_int (node);
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      d = json_node_get_double (node);
+      if (d < (double) G_MININT64 || d >= (double) G_MAXINT64 || d != (double) (gint64) d)
+        return FALSE;
+      *out = (gint64) d;
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/**
+ * runner_request_get_int:
+ * @value: (inout): the value; left as is when the member is absent
+ *
+ * Returns: %FALSE with @error set when the member is present but not an
+ *   integer within [@min, @max]
+ */
+gboolean
+runner_request_get_int (RunnerRequest  *self,
+                        const char     *member,
+                        gint64          min,
+                        gint64          max,
+                        gint64         *value,
+                        GError        **error)
+{
+  JsonNode *node;
+  gint64 v = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  node = get_member (self, member);
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!node_get_integer (node, &v) || v < min || v > max)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must be an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                   member, min, max);
+      return FALSE;
+    }
+
+  *value = v;
+  return TRUE;
+}
+
+/**
+ * runner_request_get_bool:
+ * @value: (inout): the value; left as is when the member is absent
+ */
+gboolean
+runner_request_get_bool (RunnerRequest  *self,
+                         const char     *member,
+                         gboolean       *value,
+                         GError        **error)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
+
+  node = get_member (self, member);
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must be true or false", member);
+      return FALSE;
+    }
+
+  *value = json_node_get_boolean (node);
+  return TRUE;
+}
+
+static GBytes *
+get_attachment (RunnerRequest  *self,
+                JsonObject     *placeholder,
+                const char     *member,
+                GError        **error)
+{
+  JsonNode *num = json_object_get_member (placeholder, "num");
+  gint64 index = -1;
+
+  if (json_object_get_boolean_member_with_default (placeholder, "_placeholder", FALSE) &&
+      num != NULL && node_get_integer (num, &index) && self->attachments != NULL &&
+      index >= 0 && index < self->attachments->len)
+    return g_bytes_ref (g_ptr_array_index (self->attachments, index));
+
+  g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+               "“%s” must be a string or a binary attachment", member);
+  return NULL;
+}
+
+/**
+ * runner_request_get_bytes:
+ * @member: the member holding content
+ * @max_size: the largest content accepted
+ *
+ * Reads content that may come as a UTF-8 string, as base64 text when the
+ * object's `encoding` is "base64", or as a Socket.IO binary attachment.
+ *
+ * Returns: (transfer full): the bytes, or %NULL with @error set (EINVAL for a
+ *   missing or malformed member, E2BIG over @max_size)
+ */
+GBytes *
+runner_request_get_bytes (RunnerRequest  *self,
+                          const char     *member,
+                          gsize           max_size,
+                          GError        **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *encoding;
+  JsonNode *node;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  node = get_member (self, member);
+  encoding = runner_request_get_string (self, "encoding", FALSE, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  if (encoding != NULL && !g_str_equal (encoding, "utf8") && !g_str_equal (encoding, "utf-8") &&
+      !g_str_equal (encoding, "base64"))
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“encoding” must be \"utf8\" or \"base64\", not “%s”", encoding);
+      return NULL;
+    }
+
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    bytes = get_attachment (self, json_node_get_object (node), member, error);
+  else
+    {
+      const char *text = runner_request_get_string (self, member, TRUE, error);
+      gsize len;
+
+      if (text == NULL)
+        return NULL;
+      len = strlen (text);
+
+      if (encoding != NULL && g_str_equal (encoding, "base64"))
+        {
+          guchar *data;
+          gsize out_len;
+
+          /* Decoded base64 is 3/4 of its text: refuse before decoding. */
+          if (len / 4 * 3 > max_size + 3)
+            {
+              g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
+                           "“%s” is over the limit of %zu bytes", member, max_size);
+              return NULL;
+            }
+          if (len % 4 != 0 || strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+            {
+              g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           "“%s” is not valid base64", member);
+              return NULL;
+            }
+          data = g_base64_decode (text, &out_len);
+          bytes = g_bytes_new_take (data, out_len);
+        }
+      else
+        bytes = g_bytes_new (text, len);
+    }
+
+  if (bytes == NULL)
+    return NULL;
+
+  if (g_bytes_get_size (bytes) > max_size)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
+                   "“%s” is over the limit of %zu bytes", member, max_size);
+      return NULL;
+    }
+
+  return g_steal_pointer (&bytes);
+}
