@@ -97,6 +97,7 @@ struct _RunnerTerminal
   guint64        exit_seq;
 
   gboolean       closing;
+  gboolean       finished;
   guint          kill_source;
 };
 
@@ -116,6 +117,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   EXITED,
+  CLOSED,
   N_SIGNALS
 };
 
@@ -535,59 +537,27 @@ update_reading (RunnerTerminal *self)
 /* ---------------------------------------------------------------------- */
 /* The child */
 
-static const char * const secret_prefixes[] = { "AWS_", "S3_", "RUNNER_" };
-static const char * const secret_words[] = { "SECRET", "TOKEN", "PASSWORD", "CREDENTIAL" };
-static const char * const dropped_names[] = {
-  "COLUMNS", "LINES", "TERM", "TERMCAP", "COLORTERM", "INVOCATION_ID", "JOURNAL_STREAM",
-  "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC",
+/* What describes Runner's own terminal or service manager, not the shell's. */
+static const char * const foreign_names[] = {
+  "COLUMNS", "LINES", "TERMCAP", "INVOCATION_ID", "JOURNAL_STREAM", "NOTIFY_SOCKET",
+  "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_PID", "WATCHDOG_USEC",
 };
 
-static gboolean
-is_secret_name (const char *name)
-{
-  g_autofree char *upper = g_ascii_strup (name, -1);
-
-  for (guint i = 0; i < G_N_ELEMENTS (secret_prefixes); i++)
-    if (g_str_has_prefix (upper, secret_prefixes[i]))
-      return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (secret_words); i++)
-    if (strstr (upper, secret_words[i]) != NULL)
-      return TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (dropped_names); i++)
-    if (g_str_equal (name, dropped_names[i]))
-      return TRUE;
-  return FALSE;
-}
-
-/* Runner's environment without credentials (AWS_*, S3_*, RUNNER_* such as
- * the token, anything named like a secret) nor what describes Runner's own
- * terminal or service manager, plus the terminal's. */
+/* Runner's environment without its secrets (runner_config_child_environ():
+ * AWS_*, S3_*, RUNNER_*), without the above, with the terminal's own. */
 static char **
 child_environ (const char *shell,
                const char *cwd)
 {
-  g_auto(GStrv) parent = g_get_environ ();
-  GPtrArray *env = g_ptr_array_new ();
+  char **env = runner_config_child_environ ();
 
-  for (guint i = 0; parent[i] != NULL; i++)
-    {
-      const char *eq = strchr (parent[i], '=');
-      g_autofree char *name = eq != NULL ? g_strndup (parent[i], eq - parent[i]) : NULL;
-
-      if (name != NULL && !is_secret_name (name))
-        g_ptr_array_add (env, g_strdup (parent[i]));
-    }
-  g_ptr_array_add (env, NULL);
-
-  {
-    char **result = (char **) g_ptr_array_free (env, FALSE);
-
-    result = g_environ_setenv (result, "TERM", "xterm-256color", TRUE);
-    result = g_environ_setenv (result, "COLORTERM", "truecolor", TRUE);
-    result = g_environ_setenv (result, "SHELL", shell, TRUE);
-    result = g_environ_setenv (result, "PWD", cwd, TRUE);
-    return result;
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (foreign_names); i++)
+    env = g_environ_unsetenv (env, foreign_names[i]);
+  env = g_environ_setenv (env, "TERM", "xterm-256color", TRUE);
+  env = g_environ_setenv (env, "COLORTERM", "truecolor", TRUE);
+  env = g_environ_setenv (env, "SHELL", shell, TRUE);
+  env = g_environ_setenv (env, "PWD", cwd, TRUE);
+  return env;
 }
 
 /* $SHELL, bash, sh, unless one was configured (which then must exist). */
@@ -780,6 +750,9 @@ spawn (RunnerTerminal               *self,
 static void
 finish_close (RunnerTerminal *self)
 {
+  if (self->finished)
+    return;
+  self->finished = TRUE;
   g_clear_handle_id (&self->kill_source, g_source_remove);
 
   for (guint i = 0; i < self->subscribers->len; i++)
@@ -790,6 +763,7 @@ finish_close (RunnerTerminal *self)
     }
   sweep_subscribers (self);
 
+  g_signal_emit (self, signals[CLOSED], 0);
   /* the reference runner_terminal_close() took */
   g_object_unref (self);
 }
@@ -849,6 +823,37 @@ runner_terminal_close (RunnerTerminal *self)
     finish_close (self);
   else
     self->kill_source = g_timeout_add (KILL_GRACE_MS, on_kill_timeout, self);
+}
+
+/**
+ * runner_terminal_kill:
+ *
+ * Like runner_terminal_close(), without the grace: SIGKILL at once to the
+ * whole session. For shutting down.
+ */
+void
+runner_terminal_kill (RunnerTerminal *self)
+{
+  g_return_if_fail (RUNNER_IS_TERMINAL (self));
+
+  g_object_ref (self);
+  runner_terminal_close (self);
+  if (!self->finished)
+    {
+      kill (-self->pid, SIGKILL);
+      runner_reaper_signal_session (self->pid, SIGKILL);
+      finish_close (self);
+    }
+  g_object_unref (self);
+}
+
+/* Whether runner_terminal_close() is done: the shell and its session are gone
+ * (or were sent SIGKILL). */
+gboolean
+runner_terminal_is_closed (RunnerTerminal *self)
+{
+  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), FALSE);
+  return self->finished;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -982,6 +987,15 @@ runner_terminal_class_init (RunnerTerminalClass *klass)
   signals[EXITED] =
     g_signal_new ("exited", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_INT);
+
+  /**
+   * RunnerTerminal::closed:
+   *
+   * runner_terminal_close() is done: the session is gone or was killed.
+   */
+  signals[CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static gboolean

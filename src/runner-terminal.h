@@ -69,6 +69,8 @@ gboolean        runner_terminal_resize          (RunnerTerminal               *s
                                                  guint                         rows,
                                                  GError                      **error);
 void            runner_terminal_close           (RunnerTerminal               *self);
+void            runner_terminal_kill            (RunnerTerminal               *self);
+gboolean        runner_terminal_is_closed       (RunnerTerminal               *self);
 
 void            runner_terminal_attach          (RunnerTerminal               *self,
                                                  RunnerClient                 *client,

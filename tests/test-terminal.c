@@ -103,6 +103,13 @@ test_client_get_queued_bytes (RunnerClient *client)
 }
 
 static void
+test_client_close (RunnerClient *client,
+                   const char   *reason)
+{
+  runner_client_notify_closed (client);
+}
+
+static void
 test_client_finalize (GObject *object)
 {
   TestClient *self = TEST_CLIENT (object);
@@ -117,6 +124,7 @@ test_client_class_init (TestClientClass *klass)
   G_OBJECT_CLASS (klass)->finalize = test_client_finalize;
   RUNNER_CLIENT_CLASS (klass)->send_message = test_client_send_message;
   RUNNER_CLIENT_CLASS (klass)->get_queued_bytes = test_client_get_queued_bytes;
+  RUNNER_CLIENT_CLASS (klass)->close = test_client_close;
 }
 
 static void
