@@ -12,6 +12,7 @@
 #include "runner-resources.h"
 #include "runner-files.h"
 #include "runner-request.h"
+#include "runner-terminal-manager.h"
 #include "runner-websocket.h"
 #include "runner-ws-client.h"
 
@@ -23,6 +24,7 @@ struct _RunnerServer
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
   RunnerApp       *app;        /* owned */
+  RunnerTerminalManager *terminals; /* owned */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -78,6 +80,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
   g_clear_object (&self->app);
+  g_clear_object (&self->terminals);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -414,6 +417,7 @@ runner_server_new (RunnerConfig    *config,
 
   self->files = runner_files_new (self);
   self->app = runner_app_new (self);
+  self->terminals = runner_terminal_manager_new (self);
 
   return self;
 }
@@ -499,6 +503,18 @@ runner_server_get_app (RunnerServer *self)
 {
   g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
   return self->app;
+}
+
+/**
+ * runner_server_get_terminals:
+ *
+ * Returns: (transfer none): the terminals
+ */
+RunnerTerminalManager *
+runner_server_get_terminals (RunnerServer *self)
+{
+  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
+  return self->terminals;
 }
 
 SoupServer *
@@ -836,6 +852,8 @@ runner_server_shutdown (RunnerServer *self)
 
   if (self->app != NULL)
     runner_app_shutdown (self->app);
+  if (self->terminals != NULL)
+    runner_terminal_manager_shutdown (self->terminals);
 
   g_hash_table_remove_all (self->pending);
 }
