@@ -127,6 +127,8 @@ static guint signals[N_SIGNALS];
 static guint8 read_buffer[READ_SIZE];
 
 static void flush          (RunnerTerminal *self);
+static void arm_flush      (RunnerTerminal *self,
+                            gint64          ready_time);
 static void update_reading (RunnerTerminal *self);
 static void finish_close   (RunnerTerminal *self);
 
@@ -373,9 +375,10 @@ on_client_drained (RunnerClient *client,
   if (s == NULL)
     return;
 
+  /* Not from here: transports emit this from inside their write path, where
+   * sending again would re-enter it. The next dispatch sends. */
   s->blocked = FALSE;
-  pump (self, s);
-  sweep_subscribers (self);
+  arm_flush (self, 0);
   update_reading (self);
 }
 

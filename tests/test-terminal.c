@@ -14,232 +14,7 @@
 #include "runner-reaper.h"
 #include "runner-terminal.h"
 
-/* A client whose transport the test controls: "stalled" keeps what is sent
- * queued, as a peer that does not read would. */
-
-#define TEST_TYPE_CLIENT (test_client_get_type ())
-G_DECLARE_FINAL_TYPE (TestClient, test_client, TEST, CLIENT, RunnerClient)
-
-struct _TestClient
-{
-  RunnerClient  parent_instance;
-  GString      *output;       /* terminal:data, decoded */
-  gsize         received;     /* bytes of terminal:data in UTF-8 */
-  guint         n_data;
-  guint64       last_seq;
-  gsize         queued;
-  gsize         max_queued_seen;
-  gboolean      stalled;
-  guint64       missed;
-  guint         n_skipped;
-  gboolean      exited;
-  gint64        exit_code;
-  gint64        exit_signal;
-  gboolean      bad_utf8;
-  gboolean      seq_went_back;
-};
-
-G_DEFINE_FINAL_TYPE (TestClient, test_client, RUNNER_TYPE_CLIENT)
-
-static JsonObject *
-parse_data (RunnerMessage *message,
-            JsonParser    *parser)
-{
-  gsize len;
-  const char *text = g_bytes_get_data (runner_message_get_data_text (message), &len);
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, len, &error);
-  g_assert_no_error (error);
-  return json_node_get_object (json_parser_get_root (parser));
-}
-
-static void
-test_client_send_message (RunnerClient  *client,
-                          RunnerMessage *message)
-{
-  TestClient *self = TEST_CLIENT (client);
-  const char *event = runner_message_get_event (message);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *data = parse_data (message, parser);
-
-  if (self->stalled)
-    {
-      self->queued += g_bytes_get_size (runner_message_get_frame (message, RUNNER_FRAME_JSON));
-      self->max_queued_seen = MAX (self->max_queued_seen, self->queued);
-    }
-
-  if (g_str_equal (event, "terminal:data"))
-    {
-      const char *text = json_object_get_string_member (data, "data");
-      guint64 seq = json_object_get_int_member (data, "seq");
-
-      if (strstr (text, "\xef\xbf\xbd") != NULL)
-        self->bad_utf8 = TRUE;
-      if (seq <= self->last_seq && self->n_data > 0)
-        self->seq_went_back = TRUE;
-      g_string_append (self->output, text);
-      self->received += strlen (text);
-      self->last_seq = seq;
-      self->n_data++;
-    }
-  else if (g_str_equal (event, "terminal:skipped"))
-    {
-      self->missed += json_object_get_int_member (data, "missed");
-      self->n_skipped++;
-    }
-  else if (g_str_equal (event, "terminal:exit"))
-    {
-      self->exited = TRUE;
-      self->exit_code = json_object_get_int_member_with_default (data, "code", -1);
-      self->exit_signal = json_object_get_int_member_with_default (data, "signal", 0);
-    }
-}
-
-static gsize
-test_client_get_queued_bytes (RunnerClient *client)
-{
-  return TEST_CLIENT (client)->queued;
-}
-
-static void
-test_client_close (RunnerClient *client,
-                   const char   *reason)
-{
-  runner_client_notify_closed (client);
-}
-
-static void
-test_client_finalize (GObject *object)
-{
-  TestClient *self = TEST_CLIENT (object);
-
-  g_string_free (self->output, TRUE);
-  G_OBJECT_CLASS (test_client_parent_class)->finalize (object);
-}
-
-static void
-test_client_class_init (TestClientClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = test_client_finalize;
-  RUNNER_CLIENT_CLASS (klass)->send_message = test_client_send_message;
-  RUNNER_CLIENT_CLASS (klass)->get_queued_bytes = test_client_get_queued_bytes;
-  RUNNER_CLIENT_CLASS (klass)->close = test_client_close;
-}
-
-static void
-test_client_init (TestClient *self)
-{
-  self->output = g_string_new (NULL);
-}
-
-static TestClient *
-test_client_new (gsize max_queued)
-{
-  TestClient *self = g_object_new (TEST_TYPE_CLIENT, NULL);
-
-  runner_client_set_max_queued (RUNNER_CLIENT (self), max_queued);
-  return self;
-}
-
-/* The peer read everything. */
-static void
-test_client_drain (TestClient *self)
-{
-  self->queued = 0;
-  runner_client_notify_drained (RUNNER_CLIENT (self));
-}
-
-#define WAIT_TIMEOUT_S 30
-
-/* Iterates the main context until @cond holds; fails after WAIT_TIMEOUT_S. */
-#define WAIT_UNTIL(cond)                                                      \
-  G_STMT_START {                                                              \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC; \
-    while (!(cond))                                                           \
-      {                                                                       \
-        if (g_get_monotonic_time () > deadline_)                              \
-          g_error ("Timed out waiting for %s", #cond);                        \
-        g_main_context_iteration (NULL, TRUE);                                \
-      }                                                                       \
-  } G_STMT_END
-
-typedef struct
-{
-  char                  *dir;
-  char                  *workspace;
-  RunnerTerminalOptions  options;
-  RunnerTerminal        *terminal;
-  TestClient            *client;
-} Fixture;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->dir = g_dir_make_tmp ("runner-terminal-XXXXXX", &error);
-  g_assert_no_error (error);
-  fixture->workspace = g_build_filename (fixture->dir, "workspace", NULL);
-  g_assert_cmpint (g_mkdir (fixture->workspace, 0700), ==, 0);
-
-  memset (&fixture->options, 0, sizeof fixture->options);
-  fixture->options.shell = "bash";
-  fixture->options.cwd = fixture->workspace;
-  fixture->options.scrollback = 1024 * 1024;
-  fixture->options.cols = 120;
-  fixture->options.rows = 40;
-  fixture->client = test_client_new (8 * 1024 * 1024);
-}
-
-static void
-start (Fixture *fixture)
-{
-  g_autoptr(GError) error = NULL;
-
-  fixture->terminal = runner_terminal_new ("t1", &fixture->options, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (fixture->terminal);
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client), -1, NULL, NULL);
-}
-
-static void
-type (Fixture    *fixture,
-      const char *keys)
-{
-  g_autoptr(GError) error = NULL;
-
-  runner_terminal_write (fixture->terminal, keys, strlen (keys), &error);
-  g_assert_no_error (error);
-}
-
-static gboolean
-output_has (TestClient *client,
-            const char *needle)
-{
-  return strstr (client->output->str, needle) != NULL;
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  user_data)
-{
-  if (fixture->terminal != NULL)
-    {
-      GPid pid = runner_terminal_get_pid (fixture->terminal);
-
-      runner_terminal_close (fixture->terminal);
-      g_clear_object (&fixture->terminal);
-      /* the whole session ends */
-      WAIT_UNTIL (kill (pid, 0) != 0 && runner_reaper_signal_session (pid, 0) == 0);
-    }
-  g_clear_object (&fixture->client);
-  g_assert_cmpint (g_rmdir (fixture->workspace), ==, 0);
-  g_assert_cmpint (g_rmdir (fixture->dir), ==, 0);
-  g_free (fixture->workspace);
-  g_free (fixture->dir);
-}
+#include "terminal-fixture.h"
 
 static void
 test_echo (Fixture       *fixture,
@@ -247,12 +22,12 @@ test_echo (Fixture       *fixture,
 {
   g_autofree char *pwd = NULL;
 
-  start (fixture);
+  fixture_start (fixture);
   g_assert_true (runner_terminal_is_alive (fixture->terminal));
   g_assert_cmpint (runner_terminal_get_pid (fixture->terminal), >, 1);
 
   /* the quotes keep the typed line (echoed by the tty) from matching */
-  type (fixture, "echo hel''lo; pwd\n");
+  fixture_type (fixture, "echo hel''lo; pwd\n");
   WAIT_UNTIL (output_has (fixture->client, "hello\r\n"));
   pwd = g_strdup_printf ("\r\n%s\r\n", fixture->workspace);
   WAIT_UNTIL (output_has (fixture->client, pwd));
@@ -267,13 +42,13 @@ test_resize (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  start (fixture);
-  type (fixture, "echo S$(stty size)E\n");
+  fixture_start (fixture);
+  fixture_type (fixture, "echo S$(stty size)E\n");
   WAIT_UNTIL (output_has (fixture->client, "S40 120E"));
 
   g_assert_true (runner_terminal_resize (fixture->terminal, 77, 33, &error));
   g_assert_no_error (error);
-  type (fixture, "echo S$(stty size)E\n");
+  fixture_type (fixture, "echo S$(stty size)E\n");
   WAIT_UNTIL (output_has (fixture->client, "S33 77E"));
 
   /* out of bounds: refused, nothing changes */
@@ -307,9 +82,9 @@ test_exit_code (Fixture       *fixture,
   int code, signum;
   g_autoptr(GError) error = NULL;
 
-  start (fixture);
+  fixture_start (fixture);
   g_signal_connect (fixture->terminal, "exited", G_CALLBACK (on_exited), status);
-  type (fixture, "echo bye; exit 3\n");
+  fixture_type (fixture, "echo bye; exit 3\n");
   WAIT_UNTIL (fixture->client->exited);
   g_assert_true (status[2]);
   g_assert_cmpint (status[0], ==, 3);
@@ -333,34 +108,12 @@ test_exit_signal (Fixture       *fixture,
 {
   int code, signum;
 
-  start (fixture);
-  type (fixture, "kill -9 $$\n");
+  fixture_start (fixture);
+  fixture_type (fixture, "kill -9 $$\n");
   WAIT_UNTIL (fixture->client->exited);
   g_assert_cmpint (fixture->client->exit_signal, ==, SIGKILL);
   g_assert_true (runner_terminal_get_exit_status (fixture->terminal, &code, &signum));
   g_assert_cmpint (signum, ==, SIGKILL);
-}
-
-static gboolean
-has_zombie_children (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
-  g_autofree char *ppid_field = g_strdup_printf (" Z %d ", getpid ());
-  const char *name;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
-      g_autofree char *stat = NULL;
-      const char *paren;
-
-      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-      paren = strrchr (stat, ')');
-      if (paren != NULL && g_str_has_prefix (paren + 1, ppid_field))
-        return TRUE;
-    }
-  return FALSE;
 }
 
 static void
@@ -370,9 +123,9 @@ test_no_zombies (Fixture       *fixture,
   const char *line;
   GPid sleeper, shell;
 
-  start (fixture);
+  fixture_start (fixture);
   shell = runner_terminal_get_pid (fixture->terminal);
-  type (fixture, "sleep 100 & echo SLEEP''ER=$!.\n");
+  fixture_type (fixture, "sleep 100 & echo SLEEP''ER=$!.\n");
   WAIT_UNTIL ((line = strstr (fixture->client->output->str, "SLEEPER=")) &&
               strchr (line, '.') != NULL && g_ascii_isdigit (line[8]));
   sleeper = (GPid) g_ascii_strtoll (line + 8, NULL, 10);
@@ -384,21 +137,9 @@ test_no_zombies (Fixture       *fixture,
   /* both gone and reaped (kill() still finds a zombie) */
   WAIT_UNTIL (kill (sleeper, 0) != 0 && kill (shell, 0) != 0);
   g_assert_cmpint (errno, ==, ESRCH);
-  WAIT_UNTIL (!has_zombie_children ());
+  WAIT_UNTIL (!has_zombie_children (getpid ()));
   WAIT_UNTIL (fixture->client->exited);
   g_assert_cmpint (fixture->client->exit_signal, ==, SIGHUP);
-}
-
-static GPid
-parent_of (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *stat = NULL;
-  const char *paren;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
-    return 0;
-  return (GPid) g_ascii_strtoll (paren + 4, NULL, 10);
 }
 
 static void
@@ -408,9 +149,9 @@ test_orphans_reaped (Fixture       *fixture,
   const char *line;
   GPid orphan;
 
-  start (fixture);
+  fixture_start (fixture);
   /* the subshell exits at once: its child is re-parented to us */
-  type (fixture, "(sleep 100 & echo ORPH''AN=$!.)\n");
+  fixture_type (fixture, "(sleep 100 & echo ORPH''AN=$!.)\n");
   WAIT_UNTIL ((line = strstr (fixture->client->output->str, "ORPHAN=")) &&
               strchr (line, '.') != NULL && g_ascii_isdigit (line[7]));
   orphan = (GPid) g_ascii_strtoll (line + 7, NULL, 10);
@@ -423,27 +164,16 @@ test_orphans_reaped (Fixture       *fixture,
   g_assert_true (runner_terminal_is_alive (fixture->terminal));
 }
 
-static guint
-count (const char *haystack,
-       const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
 static void
 test_utf8 (Fixture       *fixture,
            gconstpointer  user_data)
 {
-  start (fixture);
+  fixture_start (fixture);
   /* 10,000 × (4 + 2 + 3 bytes), typed as ASCII escapes */
-  type (fixture, "printf '\\xf0\\x9f\\x98\\x80\\xc3\\xa9\\xe2\\x82\\xac%.0s' {1..10000}; "
+  fixture_type (fixture, "printf '\\xf0\\x9f\\x98\\x80\\xc3\\xa9\\xe2\\x82\\xac%.0s' {1..10000}; "
                  "echo; echo do''ne\n");
   WAIT_UNTIL (output_has (fixture->client, "done\r\n"));
-  g_assert_cmpuint (count (fixture->client->output->str, "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"),
+  g_assert_cmpuint (count_occurrences (fixture->client->output->str, "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"),
                     ==, 10000);
   g_assert_false (fixture->client->bad_utf8);
   g_assert_true (g_utf8_validate (fixture->client->output->str, -1, NULL));
@@ -453,8 +183,8 @@ static void
 test_invalid_utf8 (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  start (fixture);
-  type (fixture, "printf 'a\\xffb\\xc3c\\n'\n");
+  fixture_start (fixture);
+  fixture_type (fixture, "printf 'a\\xffb\\xc3c\\n'\n");
   WAIT_UNTIL (output_has (fixture->client, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\r\n"));
 }
 
@@ -467,14 +197,14 @@ test_clean_environment (Fixture       *fixture,
   g_setenv ("S3_BUCKET", "sekrit-bucket", TRUE);
   g_setenv ("RUNNER_TEST_VISIBLE", "x", TRUE);
   g_setenv ("HARMLESS_SETTING", "visible", TRUE);
-  start (fixture);
+  fixture_start (fixture);
   g_unsetenv ("AWS_SECRET_ACCESS_KEY");
   g_unsetenv ("RUNNER_TOKEN");
   g_unsetenv ("S3_BUCKET");
   g_unsetenv ("RUNNER_TEST_VISIBLE");
   g_unsetenv ("HARMLESS_SETTING");
 
-  type (fixture, "echo \"A[$AWS_SECRET_ACCESS_KEY]T[$RUNNER_TOKEN]E[$TERM]H[$HARMLESS_SETTING]\"; "
+  fixture_type (fixture, "echo \"A[$AWS_SECRET_ACCESS_KEY]T[$RUNNER_TOKEN]E[$TERM]H[$HARMLESS_SETTING]\"; "
                  "env | grep -c sekrit; echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
   g_assert_true (output_has (fixture->client, "A[]T[]E[xterm-256color]H[visible]\r\n"));
@@ -490,9 +220,9 @@ test_replay (Fixture       *fixture,
   g_autoptr(TestClient) witness = test_client_new (8 * 1024 * 1024);
   guint64 seen, from, missed;
 
-  start (fixture);
+  fixture_start (fixture);
   runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (witness), -1, NULL, NULL);
-  type (fixture, "echo one''one\n");
+  fixture_type (fixture, "echo one''one\n");
   WAIT_UNTIL (output_has (fixture->client, "oneone\r\n"));
   seen = fixture->client->last_seq;
 
@@ -500,7 +230,7 @@ test_replay (Fixture       *fixture,
   g_assert_true (runner_terminal_detach (fixture->terminal, RUNNER_CLIENT (fixture->client)));
   g_assert_false (runner_terminal_detach (fixture->terminal, RUNNER_CLIENT (fixture->client)));
   g_assert_cmpuint (runner_terminal_get_n_clients (fixture->terminal), ==, 1);
-  type (fixture, "echo two''two\n");
+  fixture_type (fixture, "echo two''two\n");
   WAIT_UNTIL (output_has (witness, "twotwo\r\n"));
   g_assert_false (output_has (fixture->client, "twotwo"));
 
@@ -508,7 +238,7 @@ test_replay (Fixture       *fixture,
   runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (again), seen, &from, &missed);
   g_assert_cmpuint (from, ==, seen);
   g_assert_cmpuint (missed, ==, 0);
-  type (fixture, "echo three''three\n");
+  fixture_type (fixture, "echo three''three\n");
   WAIT_UNTIL (output_has (again, "threethree\r\n"));
   g_assert_true (output_has (again, "twotwo\r\n"));
   g_assert_false (output_has (again, "oneone"));
@@ -538,8 +268,8 @@ test_replay_lost (Fixture       *fixture,
   guint64 from, missed;
 
   fixture->options.scrollback = 4096;
-  start (fixture);
-  type (fixture, "for i in {1..1000}; do printf '\\e[1;31m%05d\\e[0m \\xc3\\xa9\\n' $i; done; "
+  fixture_start (fixture);
+  fixture_type (fixture, "for i in {1..1000}; do printf '\\e[1;31m%05d\\e[0m \\xc3\\xa9\\n' $i; done; "
                  "echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
   g_assert_cmpuint (runner_terminal_get_seq (fixture->terminal), >, 20000);
@@ -564,15 +294,15 @@ test_slow_client (Fixture       *fixture,
   guint64 total = 3000000;
 
   fixture->options.scrollback = 256 * 1024;
-  start (fixture);
+  fixture_start (fixture);
   slow->stalled = TRUE;
   runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (slow), -1, NULL, NULL);
 
-  type (fixture, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo fin''ished\n");
+  fixture_type (fixture, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
 
   /* the reader got everything, the stalled one never more than its cap */
-  g_assert_cmpuint (count (fixture->client->output->str, "x"), >=, total);
+  g_assert_cmpuint (count_occurrences (fixture->client->output->str, "x"), >=, total);
   g_assert_cmpuint (fixture->client->received, ==, fixture->client->last_seq);
   g_assert_cmpuint (fixture->client->n_skipped, ==, 0);
   g_assert_cmpuint (slow->max_queued_seen, <=, 512 * 1024);
@@ -608,15 +338,15 @@ test_backpressure (Fixture       *fixture,
   g_clear_object (&fixture->client);
   fixture->client = test_client_new (256 * 1024);
   fixture->client->stalled = TRUE;
-  start (fixture);
+  fixture_start (fixture);
   drainer = g_timeout_add (20, drain_slowly, fixture->client);
 
-  type (fixture, "head -c 4000000 /dev/zero | tr '\\0' y; echo; echo fin''ished\n");
+  fixture_type (fixture, "head -c 4000000 /dev/zero | tr '\\0' y; echo; echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
   g_source_remove (drainer);
 
   g_assert_cmpuint (fixture->client->n_skipped, ==, 0);
-  g_assert_cmpuint (count (fixture->client->output->str, "y"), >=, 4000000);
+  g_assert_cmpuint (count_occurrences (fixture->client->output->str, "y"), >=, 4000000);
   g_assert_cmpuint (fixture->client->received, ==, fixture->client->last_seq);
   g_assert_cmpuint (fixture->client->max_queued_seen, <=, 256 * 1024);
 }
@@ -664,12 +394,6 @@ test_options_from_config (void)
   g_assert_cmpuint (options.start_seq, ==, 0);
 }
 
-static gboolean
-tick (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
@@ -681,13 +405,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  /* a quiet shell: no rc files of whoever runs the tests */
-  home = g_dir_make_tmp ("runner-terminal-home-XXXXXX", NULL);
-  g_setenv ("HOME", home, TRUE);
-  g_setenv ("SHELL", "/bin/sh", TRUE);
-  g_assert_true (runner_reaper_init ());
-  /* wake the main loop now and then so that waits can time out */
-  g_timeout_add (100, tick, NULL);
+  home = terminal_test_init ();
 
   g_test_add_func ("/runner/terminal/bad-options", test_bad_options);
   g_test_add_func ("/runner/terminal/options-from-config", test_options_from_config);
@@ -708,7 +426,7 @@ main (int   argc,
   {
     int result = g_test_run ();
 
-    g_rmdir (home);
+    runner_test_rm_rf (home);
     return result;
   }
 }
