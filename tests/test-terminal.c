@@ -352,6 +352,29 @@ test_backpressure (Fixture       *fixture,
 }
 
 static void
+test_input_bounded (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *chunk = g_strnfill (64 * 1024, 'a');
+  guint accepted = 0;
+
+  fixture_start (fixture);
+  /* a foreground job that reads nothing, on a tty that will not discard */
+  fixture_type (fixture, "stty -icanon -echo; echo RE''ADY; sleep 100\n");
+  WAIT_UNTIL (output_has (fixture->client, "READY\r\n"));
+
+  while (runner_terminal_write (fixture->terminal, chunk, strlen (chunk), &error))
+    {
+      accepted++;
+      g_assert_cmpuint (accepted, <, 64);
+    }
+  g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_BUSY);
+  /* 1 MiB queued in Runner, besides what the kernel took */
+  g_assert_cmpuint (accepted, >=, 16);
+}
+
+static void
 test_bad_options (void)
 {
   RunnerTerminalOptions options = { 0 };
@@ -422,6 +445,7 @@ main (int   argc,
   ADD ("/runner/terminal/replay-lost", test_replay_lost);
   ADD ("/runner/terminal/slow-client", test_slow_client);
   ADD ("/runner/terminal/backpressure", test_backpressure);
+  ADD ("/runner/terminal/input-bounded", test_input_bounded);
 
   {
     int result = g_test_run ();
