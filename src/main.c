@@ -12,6 +12,7 @@
 
 #include "runner-config.h"
 #include "runner-server.h"
+#include "runner-sync.h"
 #include "runner-terminal-manager.h"
 #include "runner-workspace.h"
 
@@ -20,6 +21,7 @@ typedef struct
   RunnerConfig    *config;
   RunnerWorkspace *workspace;
   RunnerServer    *server;
+  RunnerSync      *sync;
   GMainLoop       *loop;
   int              exit_code;
 } Runner;
@@ -61,6 +63,66 @@ wait_for_children (Runner *runner)
     g_source_remove (id);
 }
 
+static void
+on_sync_result (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* With a bucket: restore an empty workspace from S3 before serving it,
+ * replay the journal of an earlier run, and keep S3 current from then on. */
+static gboolean
+start_sync (Runner  *runner,
+            GError **error)
+{
+  RunnerConfig *config = runner->config;
+
+  if (config->s3_bucket == NULL || config->s3_bucket[0] == '\0')
+    return TRUE;
+
+  runner->sync = runner_sync_new (config, error);
+  if (runner->sync == NULL)
+    return FALSE;
+
+  if (runner_sync_workspace_is_empty (config->workspace))
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      guint n_files = 0;
+
+      g_print ("Restoring the workspace from s3://%s/%s\n", config->s3_bucket,
+               runner_sync_get_prefix (runner->sync));
+      runner_sync_down_async (runner->sync, NULL, on_sync_result, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      if (!runner_sync_down_finish (runner->sync, result, &n_files, error))
+        return FALSE;
+      g_print ("Restored %u files\n", n_files);
+    }
+
+  return runner_sync_start (runner->sync, error);
+}
+
+/* On SIGTERM: what is still pending goes up, within a bound; the rest stays
+ * in the journal for the next start. */
+static void
+flush_sync (Runner *runner)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (runner->sync == NULL)
+    return;
+  runner_sync_flush_async (runner->sync, RUNNER_SYNC_DEFAULT_FLUSH_TIMEOUT_MS, NULL,
+                           on_sync_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (!runner_sync_flush_finish (runner->sync, result, &error))
+    g_warning ("S3 sync not flushed: %s", error->message);
+  runner_sync_stop (runner->sync);
+}
+
 static char *
 display_url (Runner *runner)
 {
@@ -84,6 +146,13 @@ serve (RunnerConfig *config)
   g_autofree char *url = NULL;
   Runner runner = { .config = config };
 
+  if (!start_sync (&runner, &error))
+    {
+      g_printerr ("%s: S3 sync: %s\n", g_get_prgname (), error->message);
+      g_clear_object (&runner.sync);
+      return EXIT_FAILURE;
+    }
+
   runner.workspace = runner_workspace_new (config->workspace, &error);
   if (runner.workspace == NULL)
     {
@@ -100,9 +169,15 @@ serve (RunnerConfig *config)
     }
 
   runner.server = runner_server_new (config, runner.workspace);
+  if (runner.sync != NULL)
+    {
+      runner_sync_watch (runner.sync, runner.workspace);
+      runner_sync_attach (runner.sync, runner.server);
+    }
   if (!runner_server_listen (runner.server, &error))
     {
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      g_clear_object (&runner.sync);
       g_object_unref (runner.server);
       g_object_unref (runner.workspace);
       return EXIT_FAILURE;
@@ -127,7 +202,9 @@ serve (RunnerConfig *config)
   g_main_loop_run (runner.loop);
 
   runner_server_shutdown (runner.server);
+  flush_sync (&runner);
   wait_for_children (&runner);
+  g_clear_object (&runner.sync);
   g_clear_object (&runner.server);
   g_clear_object (&runner.workspace);
   /* Let closing connections finish before the process ends. */
@@ -174,6 +251,10 @@ main (int   argc,
 
   if (g_str_equal (command, "serve"))
     return serve (config);
+  if (g_str_equal (command, "sync-down"))
+    return runner_sync_main_down (config);
+  if (g_str_equal (command, "sync-up"))
+    return runner_sync_main_up (config);
 
   g_printerr (_("%s: unknown command “%s” (serve, sync-down, sync-up, status)\n"),
               g_get_prgname (), command);

@@ -297,6 +297,20 @@ path_arg (RunnerFiles    *self,
   return runner_workspace_resolve (self->workspace, path, error);
 }
 
+/* A required path argument, resolved; on failure the request is answered. */
+static char *
+required_path (RunnerFiles   *self,
+               RunnerRequest *request,
+               const char    *member)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = path_arg (self, request, member, TRUE, &error);
+
+  if (path == NULL)
+    runner_request_fail (request, error);
+  return path;
+}
+
 /* fetchDir {path?, depth?} -> file:refresh {tree} */
 
 static void
@@ -432,14 +446,10 @@ handle_fetch_content (RunnerRequest *request,
                       gpointer       user_data)
 {
   RunnerFiles *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+  g_autofree char *path = required_path (self, request, "path");
 
   if (path == NULL)
-    {
-      runner_request_fail (request, error);
-      return;
-    }
+    return;
 
   runner_workspace_read_async (self->workspace, path, NULL, fetch_content_cb,
                                runner_request_ref (request));
@@ -502,13 +512,10 @@ write_content (RunnerFiles   *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) content = NULL;
-  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+  g_autofree char *path = required_path (self, request, "path");
 
   if (path == NULL)
-    {
-      runner_request_fail (request, error);
-      return;
-    }
+    return;
 
   if (exclusive && !runner_request_has_member (request, "content"))
     content = g_bytes_new_static ("", 0);
@@ -587,14 +594,10 @@ handle_mkdir (RunnerRequest *request,
               gpointer       user_data)
 {
   RunnerFiles *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+  g_autofree char *path = required_path (self, request, "path");
 
   if (path == NULL)
-    {
-      runner_request_fail (request, error);
-      return;
-    }
+    return;
 
   runner_workspace_mkdir_async (self->workspace, path, NULL, mkdir_cb,
                                 op_new (self, request, g_strdup (path)));
@@ -605,15 +608,11 @@ handle_rename (RunnerRequest *request,
                gpointer       user_data)
 {
   RunnerFiles *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *from = path_arg (self, request, "from", TRUE, &error);
-  g_autofree char *to = from != NULL ? path_arg (self, request, "to", TRUE, &error) : NULL;
+  g_autofree char *from = required_path (self, request, "from");
+  g_autofree char *to = from != NULL ? required_path (self, request, "to") : NULL;
 
   if (to == NULL)
-    {
-      runner_request_fail (request, error);
-      return;
-    }
+    return;
 
   runner_workspace_rename_async (self->workspace, from, to, NULL, rename_cb,
                                  op_new (self, request, g_strdup (to)));
@@ -625,10 +624,12 @@ handle_delete (RunnerRequest *request,
 {
   RunnerFiles *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = path_arg (self, request, "path", TRUE, &error);
+  g_autofree char *path = required_path (self, request, "path");
   gboolean recursive = FALSE;
 
-  if (path == NULL || !runner_request_get_bool (request, "recursive", &recursive, &error))
+  if (path == NULL)
+    return;
+  if (!runner_request_get_bool (request, "recursive", &recursive, &error))
     {
       runner_request_fail (request, error);
       return;

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
@@ -12,6 +14,7 @@
 #include "runner-resources.h"
 #include "runner-files.h"
 #include "runner-request.h"
+#include "runner-engine-io.h"
 #include "runner-terminal-manager.h"
 #include "runner-websocket.h"
 #include "runner-ws-client.h"
@@ -23,6 +26,7 @@ struct _RunnerServer
   RunnerWorkspace *workspace;  /* owned */
   RunnerProtocol  *protocol;   /* owned */
   RunnerFiles     *files;      /* owned */
+  RunnerEngineIO  *engine_io;  /* owned: Socket.IO at /socket.io/ */
   RunnerApp       *app;        /* owned */
   RunnerTerminalManager *terminals; /* owned */
   SoupServer      *soup;       /* owned */
@@ -79,6 +83,7 @@ runner_server_dispose (GObject *object)
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
+  g_clear_object (&self->engine_io);
   g_clear_object (&self->app);
   g_clear_object (&self->terminals);
   g_clear_object (&self->soup);
@@ -416,6 +421,7 @@ runner_server_new (RunnerConfig    *config,
   soup_server_add_handler (self->soup, "/", handle_root, self, NULL);
 
   self->files = runner_files_new (self);
+  self->engine_io = runner_engine_io_new (self);
   self->app = runner_app_new (self);
   self->terminals = runner_terminal_manager_new (self);
 
@@ -433,6 +439,7 @@ runner_server_listen (RunnerServer  *self,
 {
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocket) listener = NULL;
   GSList *listeners;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
@@ -446,7 +453,17 @@ runner_server_listen (RunnerServer  *self,
     }
 
   address = g_inet_socket_address_new (inet, self->config->port);
-  if (!soup_server_listen (self->soup, address, 0, error))
+  /* soup_server_listen() keeps GSocket's backlog of 10: a burst of clients
+   * (200 Socket.IO connects at once) then loses SYNs and waits 1-3 s for TCP
+   * to retry. Listen with the kernel's maximum instead. */
+  listener = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP, error);
+  if (listener == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (listener, SOMAXCONN);
+  if (!g_socket_bind (listener, address, TRUE, error) ||
+      !g_socket_listen (listener, error) ||
+      !soup_server_listen_socket (self->soup, listener, 0, error))
     return FALSE;
 
   /* Not soup_server_get_uris(): it leaks an address in libsoup 3.2. */
@@ -849,6 +866,9 @@ runner_server_shutdown (RunnerServer *self)
   clients = runner_server_list_clients (self);
   for (guint i = 0; i < clients->len; i++)
     runner_client_close (g_ptr_array_index (clients, i), "server shutting down");
+  /* Socket.IO sessions that never connected a client */
+  if (self->engine_io != NULL)
+    runner_engine_io_shutdown (self->engine_io);
 
   if (self->app != NULL)
     runner_app_shutdown (self->app);

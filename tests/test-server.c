@@ -203,6 +203,21 @@ test_malformed (void)
   assert_error (reply, "EINVAL");
   json_node_unref (reply);
 
+  /* Deep nesting is refused, not a stack overflow. */
+  {
+    g_autofree char *deep = g_strnfill (100000, '[');
+
+    runner_test_client_send (client, deep);
+    reply = runner_test_client_wait_event (client, "runner:error");
+    assert_error (reply, "EINVAL");
+    json_node_unref (reply);
+  }
+
+  runner_test_client_send (client, "{'event':'fetchDir'}");
+  reply = runner_test_client_wait_event (client, "runner:error");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+
   runner_test_client_send (client, "[1,2,3]");
   reply = runner_test_client_wait_event (client, "runner:error");
   assert_error (reply, "EINVAL");

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-engine-io"
+
+#include "config.h"
+
+#include "runner-engine-io.h"
+
+#include "runner-eio-codec.h"
+#include "runner-eio-session.h"
+#include "runner-error.h"
+#include "runner-sio-client.h"
+#include "runner-websocket.h"
+
+/*
+ * RunnerEngineIO: the Socket.IO v4 endpoint at /socket.io/ (Engine.IO
+ * protocol 4). It routes each request to its session (handshake, polling
+ * GET/POST, WebSocket upgrade), answers errors as engine.io does, and handles
+ * the Socket.IO CONNECT: the token check, then a RunnerSioClient that the
+ * server counts in.
+ */
+
+#define SIO_PATH "/socket.io/"
+
+/* engine.io's error codes */
+enum
+{
+  EIO_ERROR_UNKNOWN_TRANSPORT = 0,
+  EIO_ERROR_UNKNOWN_SID = 1,
+  EIO_ERROR_BAD_HANDSHAKE_METHOD = 2,
+  EIO_ERROR_BAD_REQUEST = 3,
+  EIO_ERROR_FORBIDDEN = 4,
+  EIO_ERROR_UNSUPPORTED_PROTOCOL_VERSION = 5,
+};
+
+typedef struct
+{
+  RunnerEngineIO   *engine;              /* unowned */
+  RunnerEioSession *session;             /* owned */
+  RunnerSioClient  *client;              /* owned, once connected */
+  char             *remote;              /* owned */
+  gboolean          handshake_authorized; /* ?token= or Bearer on the handshake */
+  guint             connect_source;
+} Entry;
+
+struct _RunnerEngineIO
+{
+  GObject       parent_instance;
+
+  RunnerServer *server;   /* unowned: it owns us */
+  SoupServer   *soup;     /* owned */
+  GHashTable   *sessions; /* sid -> owned Entry */
+};
+
+G_DEFINE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, G_TYPE_OBJECT)
+
+static void
+entry_free (Entry *entry)
+{
+  g_clear_handle_id (&entry->connect_source, g_source_remove);
+  g_signal_handlers_disconnect_by_data (entry->session, entry);
+  g_clear_object (&entry->client);
+  g_clear_object (&entry->session);
+  g_free (entry->remote);
+  g_free (entry);
+}
+
+static void
+set_eio_error (SoupServerMessage *msg,
+               guint              status,
+               int                code,
+               const char        *message)
+{
+  GString *body = g_string_new (NULL);
+  gsize len;
+
+  g_string_append_printf (body, "{\"code\":%d,\"message\":", code);
+  runner_json_append_string (body, message, -1);
+  g_string_append_c (body, '}');
+  len = body->len;
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    g_string_free (body, FALSE), len);
+}
+
+static RunnerConfig *
+get_config (RunnerEngineIO *self)
+{
+  return runner_server_get_config (self->server);
+}
+
+static void
+send_connect_error (RunnerEioSession *session,
+                    const char       *nsp,
+                    const char       *message)
+{
+  g_autofree char *text = runner_sio_connect_error_new (nsp, message);
+
+  runner_eio_session_send (session, RUNNER_EIO_PACKET_MESSAGE, text);
+}
+
+static const char *
+get_auth_token (RunnerSioPacket *packet)
+{
+  JsonObject *auth;
+  JsonNode *token;
+
+  if (packet->data == NULL || !JSON_NODE_HOLDS_OBJECT (packet->data))
+    return NULL;
+  auth = json_node_get_object (packet->data);
+  token = json_object_get_member (auth, "token");
+  if (token == NULL || json_node_get_value_type (token) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (token);
+}
+
+static void on_session_message (RunnerEioSession *session,
+                                GBytes           *data,
+                                gboolean          binary,
+                                Entry            *entry);
+
+/* The Socket.IO CONNECT to "/": the token, the cap, then a client. */
+static void
+handle_connect (Entry           *entry,
+                RunnerSioPacket *packet)
+{
+  RunnerEngineIO *self = entry->engine;
+  g_autoptr(RunnerSioClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!entry->handshake_authorized
+      && !runner_server_check_token (self->server, get_auth_token (packet)))
+    {
+      g_debug ("Session %s: connect refused, not authorized",
+               runner_eio_session_get_sid (entry->session));
+      send_connect_error (entry->session, "/", "not authorized");
+      return;
+    }
+
+  client = runner_sio_client_new (entry->session, entry->remote, get_config (self)->max_frame);
+  if (!runner_server_accept_client (self->server, RUNNER_CLIENT (client), &error))
+    {
+      g_message ("Socket.IO connect from %s refused: %s", entry->remote, error->message);
+      send_connect_error (entry->session, "/", error->message);
+      return;
+    }
+
+  g_clear_handle_id (&entry->connect_source, g_source_remove);
+  g_signal_handlers_disconnect_by_func (entry->session, on_session_message, entry);
+  entry->client = g_steal_pointer (&client);
+  runner_sio_client_connected (entry->client);
+}
+
+/* Messages of a session before its CONNECT; the client takes over after. */
+static void
+on_session_message (RunnerEioSession *session,
+                    GBytes           *data,
+                    gboolean          binary,
+                    Entry            *entry)
+{
+  g_autoptr(RunnerSioPacket) packet = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *text = g_bytes_get_data (data, &len);
+
+  if (binary)
+    {
+      runner_eio_session_close (session, "binary data before connect");
+      return;
+    }
+
+  packet = runner_sio_packet_decode (text, len, &error);
+  if (packet == NULL)
+    {
+      g_debug ("Session %s: %s", runner_eio_session_get_sid (session), error->message);
+      runner_eio_session_close (session, "parse error");
+      return;
+    }
+
+  if (packet->type != RUNNER_SIO_PACKET_CONNECT)
+    {
+      runner_eio_session_close (session, "packet before connect");
+      return;
+    }
+
+  /* Only the main namespace exists. */
+  if (!g_str_equal (packet->nsp, "/"))
+    {
+      send_connect_error (session, packet->nsp, "Invalid namespace");
+      return;
+    }
+
+  handle_connect (entry, packet);
+}
+
+static void
+on_session_closed (RunnerEioSession *session,
+                   const char       *reason,
+                   Entry            *entry)
+{
+  RunnerEngineIO *self = entry->engine;
+
+  g_debug ("Session %s gone (%s), %u left", runner_eio_session_get_sid (session), reason,
+           g_hash_table_size (self->sessions) - 1);
+  g_hash_table_remove (self->sessions, runner_eio_session_get_sid (session));
+}
+
+static gboolean
+on_connect_timeout (gpointer user_data)
+{
+  Entry *entry = user_data;
+
+  entry->connect_source = 0;
+  runner_eio_session_close (entry->session, "no connect in time");
+  return G_SOURCE_REMOVE;
+}
+
+static Entry *
+create_session (RunnerEngineIO    *self,
+                SoupServerMessage *msg,
+                gboolean           can_upgrade)
+{
+  RunnerConfig *config = get_config (self);
+  g_autofree char *open = NULL;
+  Entry *entry;
+
+  entry = g_new0 (Entry, 1);
+  entry->engine = self;
+  entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
+                                           config->max_frame);
+  entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
+  entry->handshake_authorized = runner_server_authorize (self->server, msg, NULL, NULL);
+  entry->connect_source = g_timeout_add (RUNNER_SIO_CONNECT_TIMEOUT_MS, on_connect_timeout, entry);
+
+  g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
+  g_signal_connect (entry->session, "closed", G_CALLBACK (on_session_closed), entry);
+  g_hash_table_insert (self->sessions, (char *) runner_eio_session_get_sid (entry->session), entry);
+
+  open = runner_eio_session_build_open (entry->session, can_upgrade);
+  runner_eio_session_send (entry->session, RUNNER_EIO_PACKET_OPEN, open);
+
+  g_debug ("Session %s opened for %s", runner_eio_session_get_sid (entry->session), entry->remote);
+  return entry;
+}
+
+static gboolean
+can_open_session (RunnerEngineIO    *self,
+                  SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Sessions that have not connected yet count too: each costs memory. */
+  if (g_hash_table_size (self->sessions) >= get_config (self)->max_connections)
+    g_set_error (&error, RUNNER_ERROR, RUNNER_ERROR_LIMIT, "Too many connections (the limit is %u)",
+                 get_config (self)->max_connections);
+  else
+    runner_server_can_accept (self->server, &error);
+
+  if (error == NULL)
+    return TRUE;
+
+  set_eio_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, EIO_ERROR_FORBIDDEN, error->message);
+  return FALSE;
+}
+
+static void
+attach_websocket (RunnerEngineIO    *self,
+                  SoupServerMessage *msg,
+                  RunnerEioSession  *session)
+{
+  g_autoptr(RunnerWebsocket) websocket = NULL;
+  g_autoptr(GError) error = NULL;
+
+  websocket = runner_websocket_accept (msg, get_config (self)->max_frame, &error);
+  if (websocket == NULL)
+    {
+      g_debug ("WebSocket handshake refused: %s", error->message);
+      runner_eio_session_close (session, "bad websocket handshake");
+      return;
+    }
+
+  runner_eio_session_attach_websocket (session, websocket);
+}
+
+static void
+handle_handshake (RunnerEngineIO    *self,
+                  SoupServerMessage *msg,
+                  gboolean           websocket)
+{
+  Entry *entry;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET)
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_HANDSHAKE_METHOD,
+                     "Bad handshake method");
+      return;
+    }
+
+  if (websocket && !runner_websocket_is_upgrade (msg))
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      return;
+    }
+
+  if (!can_open_session (self, msg))
+    return;
+
+  entry = create_session (self, msg, !websocket);
+  if (websocket)
+    attach_websocket (self, msg, entry->session);
+  else
+    runner_eio_session_handle_poll (entry->session, msg);
+}
+
+static void
+handle_polling (RunnerEngineIO    *self,
+                SoupServerMessage *msg,
+                RunnerEioSession  *session)
+{
+  g_autoptr(GError) error = NULL;
+  const char *method = soup_server_message_get_method (msg);
+
+  if (method == SOUP_METHOD_GET)
+    {
+      runner_eio_session_handle_poll (session, msg);
+      return;
+    }
+
+  if (method != SOUP_METHOD_POST)
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      return;
+    }
+
+  if (!runner_eio_session_handle_post (session, msg, &error))
+    {
+      g_debug ("Session %s: %s", runner_eio_session_get_sid (session), error->message);
+      if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG))
+        soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      else
+        set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      return;
+    }
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, "ok", 2);
+}
+
+static void
+set_cors_headers (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  const char *origin = soup_message_headers_get_one (request, "Origin");
+  const char *wanted;
+
+  if (origin == NULL)
+    return;
+
+  soup_message_headers_replace (response, "Access-Control-Allow-Origin", origin);
+  soup_message_headers_replace (response, "Access-Control-Allow-Credentials", "true");
+  soup_message_headers_append (response, "Vary", "Origin");
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_OPTIONS)
+    return;
+
+  wanted = soup_message_headers_get_one (request, "Access-Control-Request-Headers");
+  soup_message_headers_replace (response, "Access-Control-Allow-Methods", "GET, POST");
+  soup_message_headers_replace (response, "Access-Control-Allow-Headers",
+                                wanted != NULL ? wanted : "Authorization, Content-Type");
+  soup_message_headers_replace (response, "Access-Control-Max-Age", "86400");
+}
+
+static void
+handle_request (SoupServer        *soup,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  RunnerEngineIO *self = user_data;
+  const char *eio = query != NULL ? g_hash_table_lookup (query, "EIO") : NULL;
+  const char *transport = query != NULL ? g_hash_table_lookup (query, "transport") : NULL;
+  const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
+  g_autoptr(RunnerEioSession) session = NULL;
+  gboolean websocket;
+  Entry *entry;
+
+  if (!g_str_equal (path, SIO_PATH))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  if (!runner_server_check_origin (self->server, msg))
+    {
+      set_eio_error (msg, SOUP_STATUS_FORBIDDEN, EIO_ERROR_FORBIDDEN, "Origin not allowed");
+      return;
+    }
+  set_cors_headers (msg);
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_OPTIONS)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+      return;
+    }
+
+  if (g_strcmp0 (eio, "4") != 0)
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNSUPPORTED_PROTOCOL_VERSION,
+                     "Unsupported protocol version");
+      return;
+    }
+
+  if (g_strcmp0 (transport, "polling") != 0 && g_strcmp0 (transport, "websocket") != 0)
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNKNOWN_TRANSPORT, "Transport unknown");
+      return;
+    }
+  websocket = g_str_equal (transport, "websocket");
+
+  if (sid == NULL)
+    {
+      handle_handshake (self, msg, websocket);
+      return;
+    }
+
+  entry = g_hash_table_lookup (self->sessions, sid);
+  if (entry == NULL || runner_eio_session_is_closed (entry->session))
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_UNKNOWN_SID, "Session ID unknown");
+      return;
+    }
+
+  /* Handling may close the session, which drops its entry. */
+  session = g_object_ref (entry->session);
+
+  /* A session moves from polling to a WebSocket once, never back. */
+  if (websocket)
+    {
+      if (!runner_websocket_is_upgrade (msg) || runner_eio_session_is_upgrading (session)
+          || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+        set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      else
+        attach_websocket (self, msg, session);
+      return;
+    }
+
+  if (g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+    {
+      set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      return;
+    }
+
+  handle_polling (self, msg, session);
+}
+
+/* Refuses a POST body over the cap before libsoup reads it into memory. */
+static void
+handle_early (SoupServer        *soup,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  RunnerEngineIO *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
+    return;
+
+  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_LENGTH_REQUIRED, NULL);
+      return;
+    }
+
+  if ((guint64) soup_message_headers_get_content_length (headers) > get_config (self)->max_frame)
+    {
+      const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
+      Entry *entry = sid != NULL ? g_hash_table_lookup (self->sessions, sid) : NULL;
+
+      soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                    "close");
+      if (entry != NULL)
+        runner_eio_session_close (entry->session, "payload too large");
+    }
+}
+
+static void
+runner_engine_io_dispose (GObject *object)
+{
+  RunnerEngineIO *self = RUNNER_ENGINE_IO (object);
+
+  runner_engine_io_shutdown (self);
+  if (self->soup != NULL)
+    soup_server_remove_handler (self->soup, SIO_PATH);
+  g_clear_object (&self->soup);
+
+  G_OBJECT_CLASS (runner_engine_io_parent_class)->dispose (object);
+}
+
+static void
+runner_engine_io_finalize (GObject *object)
+{
+  RunnerEngineIO *self = RUNNER_ENGINE_IO (object);
+
+  g_hash_table_unref (self->sessions);
+
+  G_OBJECT_CLASS (runner_engine_io_parent_class)->finalize (object);
+}
+
+static void
+runner_engine_io_class_init (RunnerEngineIOClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = runner_engine_io_dispose;
+  object_class->finalize = runner_engine_io_finalize;
+}
+
+static void
+runner_engine_io_init (RunnerEngineIO *self)
+{
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                          (GDestroyNotify) entry_free);
+}
+
+/**
+ * runner_engine_io_new:
+ * @server: the server; it must outlive the returned object (keep it there
+ *   and drop it in the server's dispose)
+ *
+ * Serves Socket.IO at /socket.io/ on @server's SoupServer.
+ *
+ * Returns: (transfer full): the endpoint
+ */
+RunnerEngineIO *
+runner_engine_io_new (RunnerServer *server)
+{
+  RunnerEngineIO *self;
+
+  g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
+
+  self = g_object_new (RUNNER_TYPE_ENGINE_IO, NULL);
+  self->server = server;
+  self->soup = g_object_ref (runner_server_get_soup_server (server));
+
+  soup_server_add_early_handler (self->soup, SIO_PATH, handle_early, self, NULL);
+  soup_server_add_handler (self->soup, SIO_PATH, handle_request, self, NULL);
+  return self;
+}
+
+guint
+runner_engine_io_get_n_sessions (RunnerEngineIO *self)
+{
+  g_return_val_if_fail (RUNNER_IS_ENGINE_IO (self), 0);
+  return g_hash_table_size (self->sessions);
+}
+
+/**
+ * runner_engine_io_shutdown:
+ *
+ * Closes every session (connected or not). Idempotent.
+ */
+void
+runner_engine_io_shutdown (RunnerEngineIO *self)
+{
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  Entry *entry;
+
+  g_return_if_fail (RUNNER_IS_ENGINE_IO (self));
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    g_ptr_array_add (sessions, g_object_ref (entry->session));
+
+  for (guint i = 0; i < sessions->len; i++)
+    runner_eio_session_close (g_ptr_array_index (sessions, i), "server shutdown");
+}

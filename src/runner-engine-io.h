@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#pragma once
+
+#include "runner-server.h"
+
+G_BEGIN_DECLS
+
+#define RUNNER_TYPE_ENGINE_IO (runner_engine_io_get_type ())
+
+G_DECLARE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, RUNNER, ENGINE_IO, GObject)
+
+/* socket.io's connectTimeout: a session must CONNECT within this time. */
+#define RUNNER_SIO_CONNECT_TIMEOUT_MS 45000
+
+RunnerEngineIO *runner_engine_io_new            (RunnerServer   *server);
+guint           runner_engine_io_get_n_sessions (RunnerEngineIO *self);
+void            runner_engine_io_shutdown       (RunnerEngineIO *self);
+
+G_END_DECLS
