@@ -634,6 +634,17 @@ open_slave (int      master,
   return fd;
 }
 
+/* SIGHUP, and SIGCONT for stopped jobs, to every process of the shell's
+ * session, whatever its process group. */
+static void
+hang_up_session (RunnerTerminal *self)
+{
+  kill (-self->pid, SIGHUP);
+  runner_reaper_signal_session (self->pid, SIGHUP);
+  kill (-self->pid, SIGCONT);
+  runner_reaper_signal_session (self->pid, SIGCONT);
+}
+
 static void
 on_child_exited (GObject      *object,
                  GAsyncResult *result,
@@ -662,6 +673,11 @@ on_child_exited (GObject      *object,
 
   g_debug ("Terminal %s: pid %d exited (code %d, signal %d)",
            self->id, self->pid, self->exit_code, self->exit_signal);
+
+  /* What it left running gets the hangup a terminal gives. Now, and only
+   * now: once the session is empty its id may be reused. */
+  if (!self->closing)
+    hang_up_session (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALIVE]);
   g_signal_emit (self, signals[EXITED], 0, self->exit_code, self->exit_signal);
@@ -794,6 +810,10 @@ on_kill_timeout (gpointer user_data)
  * whatever is left after a grace of two seconds. Attached clients get
  * `terminal:exit` once the shell is gone. The terminal keeps itself alive
  * until then, so its owner may drop it right away.
+ *
+ * When the shell had exited by itself, its session got the SIGHUP then, and
+ * what ignored it (nohup) is left alone: the session id is no longer a safe
+ * handle once its processes may be gone and the id reused.
  */
 void
 runner_terminal_close (RunnerTerminal *self)
@@ -810,19 +830,16 @@ runner_terminal_close (RunnerTerminal *self)
   g_clear_handle_id (&self->write_source, g_source_remove);
   g_byte_array_set_size (self->input, 0);
 
-  if (self->pid > 0)
-    {
-      kill (-self->pid, SIGHUP);
-      runner_reaper_signal_session (self->pid, SIGHUP);
-      kill (-self->pid, SIGCONT);
-      runner_reaper_signal_session (self->pid, SIGCONT);
-    }
+  /* An exited shell's session had its hangup then; its id is not ours to
+   * signal any more. */
+  if (self->pid > 0 && !self->exited)
+    hang_up_session (self);
 
   /* the hangup, for whatever holds the slave side */
   self->master_fd = -1;
   g_clear_object (&self->pty);
 
-  if (self->pid <= 0 || (self->exited && runner_reaper_signal_session (self->pid, 0) == 0))
+  if (self->pid <= 0 || self->exited)
     finish_close (self);
   else
     self->kill_source = g_timeout_add (KILL_GRACE_MS, on_kill_timeout, self);
@@ -843,6 +860,7 @@ runner_terminal_kill (RunnerTerminal *self)
   runner_terminal_close (self);
   if (!self->finished)
     {
+      /* still running: close() left it a grace that there is no time for */
       kill (-self->pid, SIGKILL);
       runner_reaper_signal_session (self->pid, SIGKILL);
       finish_close (self);

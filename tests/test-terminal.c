@@ -116,19 +116,27 @@ test_exit_signal (Fixture       *fixture,
   g_assert_cmpint (signum, ==, SIGKILL);
 }
 
+static GPid
+echoed_pid (TestClient *client,
+            const char *label)
+{
+  const char *line = strstr (client->output->str, label);
+
+  if (line == NULL || strchr (line, '.') == NULL || !g_ascii_isdigit (line[strlen (label)]))
+    return 0;
+  return (GPid) g_ascii_strtoll (line + strlen (label), NULL, 10);
+}
+
 static void
 test_no_zombies (Fixture       *fixture,
                  gconstpointer  user_data)
 {
-  const char *line;
   GPid sleeper, shell;
 
   fixture_start (fixture);
   shell = runner_terminal_get_pid (fixture->terminal);
   fixture_type (fixture, "sleep 100 & echo SLEEP''ER=$!.\n");
-  WAIT_UNTIL ((line = strstr (fixture->client->output->str, "SLEEPER=")) &&
-              strchr (line, '.') != NULL && g_ascii_isdigit (line[8]));
-  sleeper = (GPid) g_ascii_strtoll (line + 8, NULL, 10);
+  WAIT_UNTIL ((sleeper = echoed_pid (fixture->client, "SLEEPER=")) != 0);
   g_assert_cmpint (kill (sleeper, 0), ==, 0);
 
   runner_terminal_close (fixture->terminal);
@@ -146,15 +154,12 @@ static void
 test_orphans_reaped (Fixture       *fixture,
                      gconstpointer  user_data)
 {
-  const char *line;
   GPid orphan;
 
   fixture_start (fixture);
   /* the subshell exits at once: its child is re-parented to us */
   fixture_type (fixture, "(sleep 100 & echo ORPH''AN=$!.)\n");
-  WAIT_UNTIL ((line = strstr (fixture->client->output->str, "ORPHAN=")) &&
-              strchr (line, '.') != NULL && g_ascii_isdigit (line[7]));
-  orphan = (GPid) g_ascii_strtoll (line + 7, NULL, 10);
+  WAIT_UNTIL ((orphan = echoed_pid (fixture->client, "ORPHAN=")) != 0);
   WAIT_UNTIL (parent_of (orphan) == getpid ());
 
   /* when it dies, no one but the reaper waits for it */
@@ -162,6 +167,34 @@ test_orphans_reaped (Fixture       *fixture,
   WAIT_UNTIL (kill (orphan, 0) != 0);
   g_assert_cmpint (errno, ==, ESRCH);
   g_assert_true (runner_terminal_is_alive (fixture->terminal));
+}
+
+static void
+test_exit_hangs_up (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  GPid plain, immune;
+
+  fixture_start (fixture);
+  fixture_type (fixture, "sleep 100 & echo PLA''IN=$!.; nohup sleep 100 >/dev/null 2>&1 & "
+                         "echo IMMU''NE=$!.; exit\n");
+  WAIT_UNTIL (fixture->client->exited);
+  plain = echoed_pid (fixture->client, "PLAIN=");
+  immune = echoed_pid (fixture->client, "IMMUNE=");
+  g_assert_cmpint (plain, >, 1);
+  g_assert_cmpint (immune, >, 1);
+
+  /* the plain job ends with the shell and is reaped; nohup keeps its own */
+  WAIT_UNTIL (kill (plain, 0) != 0);
+  g_assert_cmpint (kill (immune, 0), ==, 0);
+  g_assert_cmpint (parent_of (immune), ==, getpid ());
+
+  /* closing the exited terminal signals nothing any more */
+  runner_terminal_close (fixture->terminal);
+  g_clear_object (&fixture->terminal);
+  g_assert_cmpint (kill (immune, 0), ==, 0);
+  g_assert_cmpint (kill (immune, SIGKILL), ==, 0);
+  WAIT_UNTIL (kill (immune, 0) != 0);
 }
 
 static void
@@ -438,6 +471,7 @@ main (int   argc,
   ADD ("/runner/terminal/exit-signal", test_exit_signal);
   ADD ("/runner/terminal/no-zombies", test_no_zombies);
   ADD ("/runner/terminal/orphans-reaped", test_orphans_reaped);
+  ADD ("/runner/terminal/exit-hangs-up", test_exit_hangs_up);
   ADD ("/runner/terminal/utf8", test_utf8);
   ADD ("/runner/terminal/invalid-utf8", test_invalid_utf8);
   ADD ("/runner/terminal/clean-environment", test_clean_environment);
