@@ -17,6 +17,7 @@
 #endif
 #include "runner-server.h"
 #include "runner-sync.h"
+#include "runner-terminal-manager.h"
 #include "runner-workspace.h"
 
 typedef struct
@@ -56,10 +57,12 @@ static void
 wait_for_children (Runner *runner)
 {
   RunnerApp *app = runner_server_get_app (runner->server);
+  RunnerTerminalManager *terminals = runner_server_get_terminals (runner->server);
   gboolean timed_out = FALSE;
   guint id = g_timeout_add_seconds (5, on_give_up, &timed_out);
 
-  while (!timed_out && runner_app_is_running (app))
+  while (!timed_out && (runner_app_is_running (app) ||
+                        runner_terminal_manager_get_n_running (terminals) > 0))
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (id);

@@ -15,6 +15,7 @@
 #include "runner-files.h"
 #include "runner-request.h"
 #include "runner-engine-io.h"
+#include "runner-terminal-manager.h"
 #include "runner-websocket.h"
 #include "runner-ws-client.h"
 
@@ -27,6 +28,7 @@ struct _RunnerServer
   RunnerFiles     *files;      /* owned */
   RunnerEngineIO  *engine_io;  /* owned: Socket.IO at /socket.io/ */
   RunnerApp       *app;        /* owned */
+  RunnerTerminalManager *terminals; /* owned */
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
@@ -83,6 +85,7 @@ runner_server_dispose (GObject *object)
   g_clear_object (&self->files);
   g_clear_object (&self->engine_io);
   g_clear_object (&self->app);
+  g_clear_object (&self->terminals);
   g_clear_object (&self->soup);
   g_clear_object (&self->protocol);
   g_clear_object (&self->workspace);
@@ -420,6 +423,7 @@ runner_server_new (RunnerConfig    *config,
   self->files = runner_files_new (self);
   self->engine_io = runner_engine_io_new (self);
   self->app = runner_app_new (self);
+  self->terminals = runner_terminal_manager_new (self);
 
   return self;
 }
@@ -516,6 +520,18 @@ runner_server_get_app (RunnerServer *self)
 {
   g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
   return self->app;
+}
+
+/**
+ * runner_server_get_terminals:
+ *
+ * Returns: (transfer none): the terminals
+ */
+RunnerTerminalManager *
+runner_server_get_terminals (RunnerServer *self)
+{
+  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
+  return self->terminals;
 }
 
 SoupServer *
@@ -856,6 +872,8 @@ runner_server_shutdown (RunnerServer *self)
 
   if (self->app != NULL)
     runner_app_shutdown (self->app);
+  if (self->terminals != NULL)
+    runner_terminal_manager_shutdown (self->terminals);
 
   g_hash_table_remove_all (self->pending);
 }

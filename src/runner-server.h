@@ -13,6 +13,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _RunnerTerminalManager RunnerTerminalManager;
+
 #define RUNNER_TYPE_SERVER (runner_server_get_type ())
 
 G_DECLARE_FINAL_TYPE (RunnerServer, runner_server, RUNNER, SERVER, GObject)
@@ -27,6 +29,7 @@ RunnerProtocol  *runner_server_get_protocol     (RunnerServer       *self);
 RunnerWorkspace *runner_server_get_workspace    (RunnerServer       *self);
 SoupServer      *runner_server_get_soup_server  (RunnerServer       *self);
 RunnerApp       *runner_server_get_app          (RunnerServer       *self);
+RunnerTerminalManager *runner_server_get_terminals (RunnerServer       *self);
 guint            runner_server_get_n_clients    (RunnerServer       *self);
 GPtrArray       *runner_server_list_clients     (RunnerServer       *self);
 gint64           runner_server_get_uptime       (RunnerServer       *self);

@@ -371,6 +371,42 @@ runner_test_http_get (RunnerTestServer  *server,
   return soup_message_get_status (msg);
 }
 
+/**
+ * runner_test_raw_websocket:
+ *
+ * A plain-WebSocket connection made by hand on a socket, that reads nothing
+ * unless the test does: a peer that is slow, or gone without closing.
+ *
+ * Returns: (transfer full): the connection, after the 101 response
+ */
+GSocketConnection *
+runner_test_raw_websocket (RunnerTestServer *server)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *handshake = NULL;
+  GSocketConnection *conn;
+  GOutputStream *out;
+  char buf[1024];
+  gssize n;
+
+  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1", server->port, NULL, &error);
+  g_assert_no_error (error);
+  handshake = g_strdup_printf ("GET /ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                               "Sec-WebSocket-Version: 13\r\n\r\n", server->token);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  g_output_stream_write_all (out, handshake, strlen (handshake), NULL, NULL, &error);
+  g_assert_no_error (error);
+  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf - 1,
+                           NULL, &error);
+  g_assert_no_error (error);
+  buf[MAX (n, 0)] = '\0';
+  g_assert_nonnull (strstr (buf, "101"));
+  return conn;
+}
+
 /* The client */
 
 static void
@@ -632,4 +668,60 @@ JsonObject *
 runner_test_data (JsonNode *envelope)
 {
   return json_object_get_object_member (json_node_get_object (envelope), "data");
+}
+
+/**
+ * runner_test_assert_ok:
+ *
+ * Fails the test when @reply is an error reply.
+ */
+void
+runner_test_assert_ok (JsonNode *reply)
+{
+  const char *code = runner_test_error_code (reply);
+
+  if (code != NULL)
+    g_error ("unexpected error %s: %s", code, json_to_string (reply, FALSE));
+}
+
+/**
+ * runner_test_find_object:
+ *
+ * Returns: (transfer none) (nullable): the first object of @array whose
+ *   string @member is @value
+ */
+JsonObject *
+runner_test_find_object (JsonArray  *array,
+                         const char *member,
+                         const char *value)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, member, NULL),
+                     value) == 0)
+        return object;
+    }
+  return NULL;
+}
+
+GPid
+runner_test_server_get_pid (RunnerTestServer *server)
+{
+  return (GPid) g_ascii_strtoll (g_subprocess_get_identifier (server->process), NULL, 10);
+}
+
+/* The resident memory of process @pid, in kB. */
+gint64
+runner_test_rss_kb (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + 6, NULL, 10);
 }

@@ -52,6 +52,8 @@ guint             runner_test_http_get         (RunnerTestServer   *server,
                                                 const char         *bearer,
                                                 char              **body);
 
+GSocketConnection *runner_test_raw_websocket (RunnerTestServer *server);
+
 typedef struct
 {
   SoupSession             *session;
@@ -83,6 +85,12 @@ void              runner_test_client_wait_closed (RunnerTestClient *client);
 void              runner_test_client_free      (RunnerTestClient   *client);
 
 const char       *runner_test_error_code       (JsonNode           *envelope);
+void              runner_test_assert_ok        (JsonNode           *reply);
+JsonObject       *runner_test_find_object      (JsonArray          *array,
+                                                const char         *member,
+                                                const char         *value);
+GPid              runner_test_server_get_pid   (RunnerTestServer   *server);
+gint64            runner_test_rss_kb           (GPid                pid);
 JsonObject       *runner_test_data             (JsonNode           *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerTestServer, runner_test_server_free)

@@ -53,10 +53,7 @@ assert_error (JsonNode   *reply,
 static void
 assert_ok (JsonNode *reply)
 {
-  const char *code = runner_test_error_code (reply);
-
-  if (code != NULL)
-    g_error ("unexpected error %s: %s", code, json_to_string (reply, FALSE));
+  runner_test_assert_ok (reply);
 }
 
 /* HTTP */
@@ -277,14 +274,7 @@ static JsonObject *
 find_entry (JsonArray  *tree,
             const char *name)
 {
-  for (guint i = 0; i < json_array_get_length (tree); i++)
-    {
-      JsonObject *entry = json_array_get_object_element (tree, i);
-
-      if (g_str_equal (json_object_get_string_member (entry, "name"), name))
-        return entry;
-    }
-  return NULL;
+  return runner_test_find_object (tree, "name", name);
 }
 
 static void
@@ -626,35 +616,6 @@ test_connection_limit (void)
   runner_test_server_stop (server);
 }
 
-/* A raw client that sends requests and never reads the answers. */
-static GSocketConnection *
-raw_websocket (RunnerTestServer *server)
-{
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *handshake = NULL;
-  GSocketConnection *conn;
-  GOutputStream *out;
-  char buf[1024];
-  gssize n;
-
-  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1", server->port, NULL, &error);
-  g_assert_no_error (error);
-  handshake = g_strdup_printf ("GET /ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                               "Sec-WebSocket-Version: 13\r\n\r\n", server->token);
-  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
-  g_output_stream_write_all (out, handshake, strlen (handshake), NULL, NULL, &error);
-  g_assert_no_error (error);
-  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf - 1,
-                           NULL, &error);
-  g_assert_no_error (error);
-  buf[MAX (n, 0)] = '\0';
-  g_assert_nonnull (strstr (buf, "101"));
-  return conn;
-}
-
 static gboolean
 send_masked_text (GSocketConnection *conn,
                   const char        *text)
@@ -680,15 +641,7 @@ send_masked_text (GSocketConnection *conn,
 static gint64
 runner_rss_kb (RunnerTestServer *server)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
-                                           g_subprocess_get_identifier (server->process));
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  line = strstr (status, "VmRSS:");
-  g_assert_nonnull (line);
-  return g_ascii_strtoll (line + 6, NULL, 10);
+  return runner_test_rss_kb (runner_test_server_get_pid (server));
 }
 
 static void
@@ -705,7 +658,7 @@ test_slow_client (void)
   gboolean sent_all = TRUE;
 
   write_file (server, "big.txt", big);
-  slow = raw_websocket (server);
+  slow = runner_test_raw_websocket (server);
   reply = runner_test_client_request (reader, "fetchDir", "{}");
   assert_ok (reply);
   g_clear_pointer (&reply, json_node_unref);

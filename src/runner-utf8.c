@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-utf8"
+
+#include "config.h"
+
+#include "runner-utf8.h"
+
+#include <string.h>
+
+/* Bytes a lead byte announces; 0 when it cannot start a sequence. */
+static inline guint
+utf8_lead_length (guint8 c)
+{
+  if (c < 0x80)
+    return 1;
+  if (c < 0xc2)
+    return 0;
+  if (c < 0xe0)
+    return 2;
+  if (c < 0xf0)
+    return 3;
+  if (c < 0xf5)
+    return 4;
+  return 0;
+}
+
+/* Whether @c may follow @lead (RFC 3629: no overlongs, surrogates or
+ * code points past U+10FFFF). */
+static inline gboolean
+utf8_second_ok (guint8 lead,
+                guint8 c)
+{
+  switch (lead)
+    {
+    case 0xe0:
+      return c >= 0xa0 && c <= 0xbf;
+    case 0xed:
+      return c >= 0x80 && c <= 0x9f;
+    case 0xf0:
+      return c >= 0x90 && c <= 0xbf;
+    case 0xf4:
+      return c >= 0x80 && c <= 0x8f;
+    default:
+      return c >= 0x80 && c <= 0xbf;
+    }
+}
+
+/* Scans the sequence at @p: returns how many bytes (of at most @avail) form
+ * a valid prefix of it and sets @need to the length the lead announces (0 for
+ * a byte that cannot start one). Complete when the result equals @need. */
+static inline guint
+utf8_scan (const guint8 *p,
+           gsize         avail,
+           guint        *need)
+{
+  guint n = utf8_lead_length (p[0]);
+  guint i;
+
+  *need = n;
+  if (n <= 1)
+    return n;
+
+  for (i = 1; i < n && i < avail; i++)
+    {
+      guint8 c = p[i];
+
+      if (i == 1 ? !utf8_second_ok (p[0], c) : (c & 0xc0) != 0x80)
+        break;
+    }
+
+  return i;
+}
+
+/**
+ * runner_utf8_incomplete_tail:
+ * @data: bytes
+ * @len: their length
+ *
+ * Tells how many bytes at the end of @data start a valid UTF-8 character
+ * that is not complete yet: a sender holds them back until the rest arrives,
+ * so a character is never split across two messages.
+ *
+ * Returns: 0 to 3
+ */
+gsize
+runner_utf8_incomplete_tail (const guint8 *data,
+                             gsize         len)
+{
+  for (gsize k = 1; k <= 3 && k <= len; k++)
+    {
+      const guint8 *p = data + len - k;
+      guint need;
+
+      if ((*p & 0xc0) == 0x80)
+        continue;
+
+      if (utf8_scan (p, k, &need) == k && k < need)
+        return k;
+      return 0;
+    }
+
+  return 0;
+}
+
+/* 0: copy as is; 1: needs a JSON escape; 2: not ASCII. */
+static const guint8 json_class[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/**
+ * runner_utf8_escape_json:
+ * @data: bytes, any
+ * @len: their length
+ * @out: room for @len * %RUNNER_UTF8_JSON_EXPANSION bytes
+ *
+ * Writes the body of a JSON string (without the quotes) for @data: control
+ * characters, quotes and backslashes escaped, valid UTF-8 copied, and each
+ * maximal invalid subpart (as the WHATWG decoder does) replaced by U+FFFD.
+ *
+ * Returns: the number of bytes written
+ */
+gsize
+runner_utf8_escape_json (const guint8 *data,
+                         gsize         len,
+                         char         *out)
+{
+  static const char hex[] = "0123456789abcdef";
+  const guint8 *p = data;
+  const guint8 *end = data + len;
+  char *o = out;
+
+  while (p < end)
+    {
+      const guint8 *run = p;
+      guint need;
+      guint n;
+
+      while (p < end && json_class[*p] == 0)
+        p++;
+      memcpy (o, run, p - run);
+      o += p - run;
+      if (p == end)
+        break;
+
+      if (*p < 0x80)
+        {
+          guint8 c = *p++;
+
+          *o++ = '\\';
+          switch (c)
+            {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            default:
+              *o++ = 'u';
+              *o++ = '0';
+              *o++ = '0';
+              *o++ = hex[c >> 4];
+              *o++ = hex[c & 0xf];
+              break;
+            }
+          continue;
+        }
+
+      n = utf8_scan (p, end - p, &need);
+      if (need != 0 && n == need)
+        {
+          memcpy (o, p, n);
+          o += n;
+          p += n;
+        }
+      else
+        {
+          /* U+FFFD for the maximal subpart (at least one byte) */
+          *o++ = (char) 0xef;
+          *o++ = (char) 0xbf;
+          *o++ = (char) 0xbd;
+          p += MAX (n, 1);
+        }
+    }
+
+  return o - out;
+}

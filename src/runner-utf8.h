@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The most bytes runner_utf8_escape_json() writes per input byte. */
+#define RUNNER_UTF8_JSON_EXPANSION 6
+
+gsize runner_utf8_incomplete_tail (const guint8 *data,
+                                   gsize         len);
+gsize runner_utf8_escape_json     (const guint8 *data,
+                                   gsize         len,
+                                   char         *out);
+
+G_END_DECLS

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner-test-util.h"
+#include "terminal-fixture.h"
+
+/* Terminals through the real runner binary and the plain WebSocket. */
+
+#define TIMEOUT_MS 30000
+
+/* What one client saw of one terminal. */
+typedef struct
+{
+  RunnerTestClient *client;
+  const char       *id;       /* the terminal */
+  GString          *output;
+  guint64           last_seq;
+  guint             n_data;
+  gboolean          exited;
+  gint64            code;
+  gint64            signal;
+  gboolean          foreign;  /* data of another terminal arrived */
+} Screen;
+
+static Screen *
+screen_new (RunnerTestClient *client,
+            const char       *id)
+{
+  Screen *screen = g_new0 (Screen, 1);
+
+  screen->client = client;
+  screen->id = id;
+  screen->output = g_string_new (NULL);
+  return screen;
+}
+
+static void
+screen_free (Screen *screen)
+{
+  g_string_free (screen->output, TRUE);
+  g_free (screen);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Screen, screen_free)
+
+/* Takes the client's events of this terminal off its queue. */
+static void
+screen_update (Screen *screen)
+{
+  GList *l = screen->client->messages.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      JsonObject *envelope = json_node_get_object (l->data);
+      const char *event = json_object_get_string_member_with_default (envelope, "event", "");
+      JsonObject *data;
+
+      if (!g_str_equal (event, "terminal:data") && !g_str_equal (event, "terminal:exit"))
+        {
+          l = next;
+          continue;
+        }
+
+      data = json_object_get_object_member (envelope, "data");
+      if (!g_str_equal (json_object_get_string_member (data, "id"), screen->id))
+        {
+          screen->foreign = TRUE;
+          l = next;
+          continue;
+        }
+
+      if (g_str_equal (event, "terminal:data"))
+        {
+          g_string_append (screen->output, json_object_get_string_member (data, "data"));
+          screen->last_seq = json_object_get_int_member (data, "seq");
+          screen->n_data++;
+        }
+      else
+        {
+          screen->exited = TRUE;
+          screen->code = json_object_get_int_member_with_default (data, "code", -1);
+          screen->signal = json_object_get_int_member_with_default (data, "signal", 0);
+        }
+
+      json_node_unref (l->data);
+      g_queue_delete_link (&screen->client->messages, l);
+      l = next;
+    }
+}
+
+typedef struct
+{
+  Screen     *screen;
+  const char *needle;
+} Seek;
+
+static gboolean
+screen_has (gpointer user_data)
+{
+  Seek *seek = user_data;
+
+  screen_update (seek->screen);
+  return strstr (seek->screen->output->str, seek->needle) != NULL;
+}
+
+static void
+wait_for_output (Screen     *screen,
+                 const char *needle)
+{
+  Seek seek = { screen, needle };
+  g_autofree char *what = g_strdup_printf ("“%s” on terminal %s", needle, screen->id);
+
+  runner_test_wait_or_fail (screen_has, &seek, TIMEOUT_MS, what);
+}
+
+static gboolean
+screen_exited (gpointer user_data)
+{
+  screen_update (user_data);
+  return ((Screen *) user_data)->exited;
+}
+
+/* Sends an event with no id: no reply, as the old front ends do. */
+static void
+send_event (RunnerTestClient *client,
+            const char       *event,
+            const char       *data_json)
+{
+  g_autofree char *text = g_strdup_printf ("{\"event\":\"%s\",\"data\":%s}", event, data_json);
+
+  runner_test_client_send (client, text);
+}
+
+static JsonNode *
+request (RunnerTestClient *client,
+         const char       *event,
+         const char       *format,
+         ...) G_GNUC_PRINTF (3, 4);
+
+static JsonNode *
+request (RunnerTestClient *client,
+         const char       *event,
+         const char       *format,
+         ...)
+{
+  g_autofree char *data = NULL;
+  va_list args;
+
+  va_start (args, format);
+  data = g_strdup_vprintf (format, args);
+  va_end (args);
+  return runner_test_client_request (client, event, data);
+}
+
+static void
+assert_error (JsonNode   *reply,
+              const char *code)
+{
+  g_autoptr(JsonNode) owned = reply;
+
+  g_assert_cmpstr (runner_test_error_code (owned), ==, code);
+}
+
+/* A string member of a reply's data. */
+static const char *
+reply_string (JsonNode   *reply,
+              const char *member)
+{
+  return json_object_get_string_member (runner_test_data (reply), member);
+}
+
+static gint64
+reply_int (JsonNode   *reply,
+           const char *member)
+{
+  return json_object_get_int_member (runner_test_data (reply), member);
+}
+
+/* The terminals terminal:list reports, as the reply's array. */
+static JsonArray *
+list_terminals (RunnerTestClient *client,
+                JsonNode        **reply)
+{
+  *reply = runner_test_client_request (client, "terminal:list", "{}");
+  runner_test_assert_ok (*reply);
+  return json_object_get_array_member (json_node_get_object (*reply), "data");
+}
+
+static JsonObject *
+find_listed (JsonArray  *list,
+             const char *id)
+{
+  return runner_test_find_object (list, "id", id);
+}
+
+static void
+test_default_terminal (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) b = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) c = NULL;
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+  g_autoptr(Screen) on_b = screen_new (b, "default");
+  g_autoptr(Screen) on_c = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  JsonArray *list;
+
+  /* the old contract: a write without an id, output to every client */
+  send_event (a, "terminal:write", "{\"data\":\"echo hel''lo\\n\"}");
+  wait_for_output (on_a, "hello\r\n");
+  wait_for_output (on_b, "hello\r\n");
+  g_assert_cmpuint (on_a->last_seq, >, 0);
+  g_assert_false (on_a->foreign);
+
+  /* one who comes later gets what follows */
+  c = runner_test_client_new (server);
+  on_c = screen_new (c, "default");
+  send_event (b, "terminal:write", "{\"data\":\"echo wor''ld\\n\"}");
+  wait_for_output (on_c, "world\r\n");
+  wait_for_output (on_a, "world\r\n");
+  g_assert_null (strstr (on_c->output->str, "hello"));
+
+  list = list_terminals (a, &reply);
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (find_listed (list, "default"), "id"), ==,
+                   "default");
+  g_assert_true (json_object_get_boolean_member (find_listed (list, "default"), "alive"));
+  g_assert_cmpint (json_object_get_int_member (find_listed (list, "default"), "cols"), ==, 120);
+
+  runner_test_server_stop (server);
+}
+
+static void
+test_reconnect_replay (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  RunnerTestClient *a = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) b = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) again = NULL;
+  g_autoptr(RunnerTestClient) fresh = NULL;
+  g_autoptr(Screen) on_b = screen_new (b, "default");
+  g_autoptr(Screen) on_again = NULL;
+  g_autoptr(Screen) on_fresh = NULL;
+  g_autoptr(JsonNode) list_reply = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  Screen *on_a = screen_new (a, "default");
+  gint64 pid, seen;
+
+  send_event (a, "terminal:write", "{\"data\":\"echo one''one\\n\"}");
+  wait_for_output (on_a, "oneone\r\n");
+  seen = on_a->last_seq;
+  pid = json_object_get_int_member (find_listed (list_terminals (a, &list_reply), "default"),
+                                    "pid");
+  g_clear_pointer (&list_reply, json_node_unref);
+
+  /* the front end goes away; the shell goes on */
+  screen_free (on_a);
+  runner_test_client_free (a);
+  send_event (b, "terminal:write", "{\"data\":\"echo two''two\\n\"}");
+  wait_for_output (on_b, "twotwo\r\n");
+
+  /* it comes back and asks for what it missed */
+  again = runner_test_client_new (server);
+  on_again = screen_new (again, "default");
+  reply = request (again, "terminal:attach", "{\"since\":%" G_GINT64_FORMAT "}", seen);
+  runner_test_assert_ok (reply);
+  g_assert_cmpstr (reply_string (reply, "id"), ==, "default");
+  g_assert_cmpint (reply_int (reply, "from"), ==, seen);
+  g_assert_cmpint (reply_int (reply, "missed"), ==, 0);
+  g_assert_cmpint (reply_int (reply, "pid"), ==, pid);
+  wait_for_output (on_again, "twotwo\r\n");
+  g_assert_null (strstr (on_again->output->str, "oneone"));
+  g_clear_pointer (&reply, json_node_unref);
+
+  /* without since: the whole scrollback */
+  fresh = runner_test_client_new (server);
+  on_fresh = screen_new (fresh, "default");
+  reply = request (fresh, "terminal:attach", "{\"id\":\"default\"}");
+  runner_test_assert_ok (reply);
+  g_assert_cmpint (reply_int (reply, "from"), ==, 0);
+  wait_for_output (on_fresh, "twotwo\r\n");
+  g_assert_nonnull (strstr (on_fresh->output->str, "oneone\r\n"));
+  g_clear_pointer (&reply, json_node_unref);
+
+  /* bad since */
+  assert_error (request (fresh, "terminal:attach", "{\"since\":-1}"), "EINVAL");
+  assert_error (request (fresh, "terminal:attach", "{\"since\":\"x\"}"), "EINVAL");
+  assert_error (request (fresh, "terminal:attach", "{\"id\":\"nope\"}"), "ENOENT");
+
+  /* still the same shell */
+  g_assert_cmpint (json_object_get_int_member (find_listed (list_terminals (b, &list_reply),
+                                                            "default"), "pid"), ==, pid);
+
+  runner_test_server_stop (server);
+}
+
+static void
+test_created_terminals (void)
+{
+  const char *env[] = { "RUNNER_MAX_TERMINALS=2", "RUNNER_MAX_WRITE=1000", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, env);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) b = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "1");
+  g_autoptr(Screen) on_b = screen_new (b, "1");
+  g_autoptr(Screen) two_on_b = screen_new (b, "2");
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(JsonNode) list_reply = NULL;
+  g_autofree char *long_data = g_strnfill (1001, 'x');
+  JsonArray *list;
+
+  reply = request (a, "terminal:create", "{\"cols\":100,\"rows\":30}");
+  runner_test_assert_ok (reply);
+  g_assert_cmpstr (reply_string (reply, "id"), ==, "1");
+  g_assert_cmpint (reply_int (reply, "cols"), ==, 100);
+  g_assert_cmpint (reply_int (reply, "rows"), ==, 30);
+  g_assert_cmpint (reply_int (reply, "pid"), >, 1);
+  g_clear_pointer (&reply, json_node_unref);
+
+  reply = request (a, "terminal:write", "{\"id\":\"1\",\"data\":\"echo S$(stty size)E\\n\"}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  wait_for_output (on_a, "S30 100E");
+
+  reply = request (a, "terminal:resize", "{\"id\":\"1\",\"cols\":90,\"rows\":20}");
+  runner_test_assert_ok (reply);
+  g_assert_cmpint (reply_int (reply, "cols"), ==, 90);
+  g_clear_pointer (&reply, json_node_unref);
+  send_event (a, "terminal:write", "{\"id\":\"1\",\"data\":\"echo S$(stty size)E\\n\"}");
+  wait_for_output (on_a, "S20 90E");
+
+  /* only its creator sees it: b's queue is in order, so after an answer
+   * to b everything sent to b before is there */
+  list = list_terminals (b, &list_reply);
+  screen_update (on_b);
+  g_assert_cmpuint (on_b->n_data, ==, 0);
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_clear_pointer (&list_reply, json_node_unref);
+
+  /* bad input: refused, nothing changes */
+  assert_error (request (a, "terminal:resize", "{\"id\":\"1\",\"cols\":0,\"rows\":5}"), "EINVAL");
+  assert_error (request (a, "terminal:resize", "{\"id\":\"1\",\"cols\":\"x\",\"rows\":5}"), "EINVAL");
+  assert_error (request (a, "terminal:resize", "{\"id\":\"1\",\"cols\":80,\"rows\":1001}"), "EINVAL");
+  assert_error (request (a, "terminal:resize", "{\"id\":\"1\"}"), "EINVAL");
+  assert_error (request (a, "terminal:resize", "{\"id\":\"9\",\"cols\":80,\"rows\":24}"), "ENOENT");
+  assert_error (request (a, "terminal:write", "{\"id\":\"9\",\"data\":\"x\"}"), "ENOENT");
+  assert_error (request (a, "terminal:write", "{\"id\":\"1\",\"data\":5}"), "EINVAL");
+  assert_error (request (a, "terminal:write", "{\"id\":\"1\"}"), "EINVAL");
+  assert_error (request (a, "terminal:write", "{\"id\":\"1\",\"data\":\"%s\"}", long_data), "E2BIG");
+  assert_error (request (a, "terminal:create", "{\"cols\":0}"), "EINVAL");
+  assert_error (request (a, "terminal:close", "{}"), "EINVAL");
+  assert_error (request (a, "terminal:close", "{\"id\":\"9\"}"), "ENOENT");
+  assert_error (request (a, "terminal:detach", "{\"id\":\"9\"}"), "ENOENT");
+  list = list_terminals (a, &list_reply);
+  g_assert_cmpint (json_object_get_int_member (find_listed (list, "1"), "cols"), ==, 90);
+  g_assert_cmpint (json_object_get_int_member (find_listed (list, "1"), "rows"), ==, 20);
+  g_clear_pointer (&list_reply, json_node_unref);
+
+  /* the limit */
+  reply = request (b, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  g_assert_cmpstr (reply_string (reply, "id"), ==, "2");
+  g_assert_cmpint (reply_int (reply, "cols"), ==, 120);
+  g_clear_pointer (&reply, json_node_unref);
+  assert_error (request (a, "terminal:create", "{}"), "ELIMIT");
+
+  /* a attaches to b's terminal and sees its output too */
+  reply = request (a, "terminal:attach", "{\"id\":\"2\"}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  send_event (b, "terminal:write", "{\"id\":\"2\",\"data\":\"echo fr''om-b\\n\"}");
+  wait_for_output (two_on_b, "from-b\r\n");
+  {
+    g_autoptr(Screen) two_on_a = screen_new (a, "2");
+
+    wait_for_output (two_on_a, "from-b\r\n");
+  }
+
+  /* closing: its followers learn it ended */
+  reply = request (a, "terminal:close", "{\"id\":\"1\"}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  runner_test_wait_or_fail (screen_exited, on_a, TIMEOUT_MS, "terminal 1 to exit");
+  assert_error (request (a, "terminal:close", "{\"id\":\"1\"}"), "ENOENT");
+  list = list_terminals (a, &list_reply);
+  g_assert_null (find_listed (list, "1"));
+  g_assert_nonnull (find_listed (list, "2"));
+  g_clear_pointer (&list_reply, json_node_unref);
+
+  /* room again; ids are never reused */
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  g_assert_cmpstr (reply_string (reply, "id"), ==, "3");
+
+  runner_test_server_stop (server);
+}
+
+static void
+test_exit_status (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(Screen) two = NULL;
+  g_autoptr(JsonNode) reply = NULL;
+  JsonArray *list;
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  send_event (a, "terminal:write", "{\"id\":\"1\",\"data\":\"exit 3\\n\"}");
+  runner_test_wait_or_fail (screen_exited, one, TIMEOUT_MS, "exit 3");
+  g_assert_cmpint (one->code, ==, 3);
+  g_assert_cmpint (one->signal, ==, 0);
+
+  list = list_terminals (a, &reply);
+  g_assert_false (json_object_get_boolean_member (find_listed (list, "1"), "alive"));
+  g_assert_cmpint (json_object_get_int_member (find_listed (list, "1"), "code"), ==, 3);
+  g_clear_pointer (&reply, json_node_unref);
+  assert_error (request (a, "terminal:write", "{\"id\":\"1\",\"data\":\"x\"}"), "EIO");
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  two = screen_new (a, reply_string (reply, "id"));
+  send_event (a, "terminal:write", "{\"id\":\"2\",\"data\":\"kill -9 $$\\n\"}");
+  runner_test_wait_or_fail (screen_exited, two, TIMEOUT_MS, "kill -9");
+  g_assert_cmpint (two->signal, ==, SIGKILL);
+
+  runner_test_server_stop (server);
+}
+
+static gboolean
+no_sleeper (gpointer user_data)
+{
+  GPid *pids = user_data;
+
+  /* gone, and reaped: kill() still finds a zombie */
+  return kill (pids[0], 0) != 0 && errno == ESRCH && !has_zombie_children (pids[1]);
+}
+
+static void
+test_no_zombies (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(JsonNode) reply = NULL;
+  const char *line;
+  GPid pids[2];
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  send_event (a, "terminal:write",
+              "{\"id\":\"1\",\"data\":\"sleep 100 & echo SLEEP''ER=$!.\\n\"}");
+  wait_for_output (one, "SLEEPER=");
+  wait_for_output (one, ".\r\n");
+  line = strstr (one->output->str, "SLEEPER=");
+  pids[0] = (GPid) g_ascii_strtoll (line + 8, NULL, 10);
+  pids[1] = runner_test_server_get_pid (server);
+  g_assert_cmpint (pids[0], >, 1);
+  g_assert_cmpint (kill (pids[0], 0), ==, 0);
+
+  g_clear_pointer (&reply, json_node_unref);
+  reply = request (a, "terminal:close", "{\"id\":\"1\"}");
+  runner_test_assert_ok (reply);
+  runner_test_wait_or_fail (no_sleeper, pids, TIMEOUT_MS, "the background job to be reaped");
+
+  runner_test_server_stop (server);
+}
+
+static void
+test_clean_environment (void)
+{
+  const char *env[] = { "AWS_SECRET_ACCESS_KEY=sekrit-aws", "AWS_ACCESS_KEY_ID=sekrit-id",
+                        "HARMLESS_SETTING=visible", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, env);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+  g_autofree char *data = NULL;
+
+  data = g_strdup_printf ("{\"data\":\"echo \\\"A[$AWS_SECRET_ACCESS_KEY]T[$RUNNER_TOKEN]"
+                          "E[$TERM]H[$HARMLESS_SETTING]\\\"; "
+                          "env | grep -c -e sekrit -e %s; echo fin''ished\\n\"}", server->token);
+  send_event (a, "terminal:write", data);
+  wait_for_output (on_a, "finished\r\n");
+  g_assert_nonnull (strstr (on_a->output->str, "A[]T[]E[xterm-256color]H[visible]\r\n"));
+  g_assert_nonnull (strstr (on_a->output->str, "\r\n0\r\n"));
+
+  runner_test_server_stop (server);
+}
+
+static void
+test_utf8 (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+
+  send_event (a, "terminal:write",
+              "{\"data\":\"printf '\\\\xf0\\\\x9f\\\\x98\\\\x80\\\\xc3\\\\xa9\\\\xe2\\\\x82\\\\xac%.0s' "
+              "{1..10000}; echo; echo do''ne\\n\"}");
+  wait_for_output (on_a, "done\r\n");
+  g_assert_cmpuint (count_occurrences (on_a->output->str,
+                                       "\xf0\x9f\x98\x80\xc3\xa9\xe2\x82\xac"), ==, 10000);
+  g_assert_null (strstr (on_a->output->str, "\xef\xbf\xbd"));
+
+  runner_test_server_stop (server);
+}
+
+typedef struct
+{
+  Screen *screen;
+  gsize   zs;
+  gint64  max_rss;
+  GPid    pid;
+} Stream;
+
+/* Counts the stream without keeping it (but for a tail where the end
+ * marker may begin). */
+static gboolean
+stream_done (gpointer user_data)
+{
+  Stream *stream = user_data;
+  GString *output = stream->screen->output;
+  gsize counted;
+
+  screen_update (stream->screen);
+  stream->max_rss = MAX (stream->max_rss, runner_test_rss_kb (stream->pid));
+  if (strstr (output->str, "finished\r\n") != NULL)
+    {
+      stream->zs += count_occurrences (output->str, "z");
+      return TRUE;
+    }
+
+  counted = output->len - MIN (output->len, 16);
+  for (gsize i = 0; i < counted; i++)
+    stream->zs += output->str[i] == 'z';
+  g_string_erase (output, 0, counted);
+  return FALSE;
+}
+
+static void
+test_slow_client (void)
+{
+  const char *args[] = { "--max-queued=4M", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, NULL);
+  g_autoptr(RunnerTestClient) reader = runner_test_client_new (server);
+  g_autoptr(GSocketConnection) slow = NULL;
+  g_autoptr(Screen) on_reader = screen_new (reader, "default");
+  g_autoptr(JsonNode) reply = NULL;
+  g_autofree char *body = NULL;
+  Stream stream = { on_reader, 0, 0, runner_test_server_get_pid (server) };
+  gint64 rss_before;
+
+  /* the default terminal exists, and a client that never reads follows it */
+  reply = request (reader, "terminal:attach", "{}");
+  runner_test_assert_ok (reply);
+  slow = runner_test_raw_websocket (server);
+  runner_test_http_get (server, "/metrics", server->token, &body);
+  g_assert_nonnull (strstr (body, "runner_clients 2\n"));
+  g_clear_pointer (&body, g_free);
+  rss_before = runner_test_rss_kb (stream.pid);
+
+  /* 64 MiB of output: the reader gets it all, the stalled one holds back
+   * neither the reader nor memory */
+  send_event (reader, "terminal:write",
+              "{\"data\":\"head -c 67108864 /dev/zero | tr '\\\\0' z; echo; echo fin''ished\\n\"}");
+  runner_test_wait_or_fail (stream_done, &stream, 120000, "64 MiB of output");
+  g_assert_cmpuint (stream.zs, >=, 67108864);
+
+  runner_test_http_get (server, "/metrics", server->token, &body);
+  g_assert_nonnull (strstr (body, "runner_clients 2\n"));
+  g_test_message ("RSS %" G_GINT64_FORMAT " kB, at most %" G_GINT64_FORMAT " kB while streaming",
+                  rss_before, stream.max_rss);
+  /* the slow client's cap (4 MiB), the scrollback (1 MiB), what is in
+   * flight; AddressSanitizer's quarantine makes RSS meaningless there */
+#ifndef __SANITIZE_ADDRESS__
+  g_assert_cmpint (stream.max_rss - rss_before, <, 32 * 1024);
+#endif
+
+  runner_test_server_stop (server);
+}
+
+static gboolean
+gone_or_zombie (gpointer user_data)
+{
+  GPid pid = GPOINTER_TO_INT (user_data);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  paren = strrchr (stat, ')');
+  return paren != NULL && paren[2] == 'Z';
+}
+
+static void
+test_shutdown_ends_shells (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+  g_autoptr(JsonNode) reply = NULL;
+  const char *line;
+  GPid shell, stubborn;
+
+  /* a job that ignores the hangup */
+  send_event (a, "terminal:write", "{\"data\":\"trap '' HUP; sleep 100 & echo JO''B=$!.\\n\"}");
+  wait_for_output (on_a, "JOB=");
+  wait_for_output (on_a, ".\r\n");
+  line = strstr (on_a->output->str, "JOB=");
+  stubborn = (GPid) g_ascii_strtoll (line + 4, NULL, 10);
+  shell = json_object_get_int_member (find_listed (list_terminals (a, &reply), "default"), "pid");
+
+  runner_test_server_stop (server);
+  g_assert_true (gone_or_zombie (GINT_TO_POINTER (shell)));
+  runner_test_wait_or_fail (gone_or_zombie, GINT_TO_POINTER (stubborn), TIMEOUT_MS,
+                            "the job to end with Runner");
+}
+
+static void
+test_sandboxed (void)
+{
+  const char *args[] = { "--sandbox=bwrap", NULL };
+  const char *env[] = { "RUNNER_SANDBOX_NETWORK=false", NULL };
+  const char *no_bwrap[] = { "RUNNER_BWRAP=/nonexistent/bwrap", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, env);
+  g_autoptr(RunnerTestServer) broken = NULL;
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) b = NULL;
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(JsonNode) reply = NULL;
+  g_autofree char *expected = NULL;
+
+  /* pid 1 is bubblewrap's, only a loopback, an empty home */
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  send_event (a, "terminal:write", "{\"id\":\"1\",\"data\":\"echo P1=$(cat /proc/1/comm) "
+              "N=$(wc -l < /proc/net/dev) H=$HOME E''ND\\n\"}");
+  expected = g_strdup_printf ("P1=bwrap N=3 H=/home/%s END", g_get_user_name ());
+  wait_for_output (one, expected);
+  runner_test_server_stop (server);
+
+  /* no bubblewrap: a clear error, no shell outside the sandbox */
+  broken = runner_test_server_start_default (args, no_bwrap);
+  b = runner_test_client_new (broken);
+  assert_error (request (b, "terminal:create", "{}"), "ENOTSUP");
+  assert_error (request (b, "terminal:write", "{\"data\":\"echo hi\\n\"}"), "ENOTSUP");
+  runner_test_server_stop (broken);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *home = NULL;
+  int result;
+
+  g_test_init (&argc, &argv, NULL);
+  /* Runner, and so its shells, get an empty HOME */
+  home = terminal_test_init ();
+
+  g_test_add_func ("/runner/terminal-server/default", test_default_terminal);
+  g_test_add_func ("/runner/terminal-server/reconnect-replay", test_reconnect_replay);
+  g_test_add_func ("/runner/terminal-server/created", test_created_terminals);
+  g_test_add_func ("/runner/terminal-server/exit-status", test_exit_status);
+  g_test_add_func ("/runner/terminal-server/no-zombies", test_no_zombies);
+  g_test_add_func ("/runner/terminal-server/clean-environment", test_clean_environment);
+  g_test_add_func ("/runner/terminal-server/utf8", test_utf8);
+  g_test_add_func ("/runner/terminal-server/slow-client", test_slow_client);
+  g_test_add_func ("/runner/terminal-server/shutdown", test_shutdown_ends_shells);
+  g_test_add_func ("/runner/terminal-server/sandboxed", test_sandboxed);
+
+  result = g_test_run ();
+  runner_test_rm_rf (home);
+  return result;
+}
