@@ -13,6 +13,7 @@
 #include "runner-client.h"
 #include "runner-error.h"
 #include "runner-sync.h"
+#include "runner-terminal-manager.h"
 #include "runner-workspace.h"
 
 /* How long Sync() waits for the upload queue: under the 25 s a D-Bus caller
@@ -33,8 +34,8 @@ enum
  * RunnerDbus:
  *
  * The io.github.runner.Runner1 skeleton bound to a running server: its
- * properties follow the server's state, its methods act on it. The terminal
- * manager and the S3 sync are optional and set later; without them the
+ * properties follow the server's state, its methods act on it. The terminals
+ * are the server's; the S3 sync is optional and set later. Without them the
  * methods that need them fail with %RUNNER_ERROR_UNAVAILABLE.
  */
 struct _RunnerDbus
@@ -445,50 +446,73 @@ do_sync (RunnerDbus            *self,
                            flush_cb, call);
 }
 
-/* The terminal manager, or %NULL having answered Unavailable. Until the
- * manager is part of Runner there is none. */
-static GObject *
+/* The terminal manager, or %NULL having answered Unavailable. */
+static RunnerTerminalManager *
 get_terminals (RunnerDbus            *self,
                GDBusMethodInvocation *invocation)
 {
   g_autoptr(GError) error = NULL;
 
+  if (RUNNER_IS_TERMINAL_MANAGER (self->terminals))
+    return RUNNER_TERMINAL_MANAGER (self->terminals);
   g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
                        _("This Runner has no terminals"));
   return_error (invocation, error);
   return NULL;
 }
 
-/* The sizes OpenTerminal accepts. */
-#define TERMINAL_MIN_SIZE 1
-#define TERMINAL_MAX_SIZE 1000
-
 static void
 do_open_terminal (RunnerDbus            *self,
                   GDBusMethodInvocation *invocation)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  RunnerTerminalManager *terminals;
   guint cols, rows;
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uu)", &cols, &rows);
-  if (cols < TERMINAL_MIN_SIZE || rows < TERMINAL_MIN_SIZE ||
-      cols > TERMINAL_MAX_SIZE || rows > TERMINAL_MAX_SIZE)
+  if (cols < RUNNER_TERMINAL_MIN_SIZE || rows < RUNNER_TERMINAL_MIN_SIZE ||
+      cols > RUNNER_TERMINAL_MAX_SIZE || rows > RUNNER_TERMINAL_MAX_SIZE)
     {
       g_set_error (&error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
                    _("A terminal of %u×%u is out of range (%u to %u each way)"),
-                   cols, rows, TERMINAL_MIN_SIZE, TERMINAL_MAX_SIZE);
+                   cols, rows, RUNNER_TERMINAL_MIN_SIZE, RUNNER_TERMINAL_MAX_SIZE);
       return_error (invocation, error);
       return;
     }
 
-  get_terminals (self, invocation);
+  if ((terminals = get_terminals (self, invocation)) == NULL)
+    return;
+
+  id = runner_terminal_manager_open (terminals, cols, rows, &error);
+  if (id == NULL)
+    {
+      return_error (invocation, error);
+      return;
+    }
+  g_debug ("Opened terminal %s (%u×%u) for %s", id, cols, rows,
+           g_dbus_method_invocation_get_sender (invocation));
+  runner_dbus_runner1_complete_open_terminal (RUNNER_DBUS_RUNNER1 (self), invocation, id);
 }
 
 static void
 do_close_terminal (RunnerDbus            *self,
                    GDBusMethodInvocation *invocation)
 {
-  get_terminals (self, invocation);
+  g_autoptr(GError) error = NULL;
+  RunnerTerminalManager *terminals;
+  const char *id;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &id);
+  if ((terminals = get_terminals (self, invocation)) == NULL)
+    return;
+
+  if (!runner_terminal_manager_close (terminals, id, &error))
+    {
+      return_error (invocation, error);
+      return;
+    }
+  runner_dbus_runner1_complete_close_terminal (RUNNER_DBUS_RUNNER1 (self), invocation);
 }
 
 static void
@@ -998,7 +1022,7 @@ runner_dbus_new (RunnerServer *server)
   runner_dbus_runner1_set_port (iface, runner_server_get_port (server));
   runner_dbus_runner1_set_app_port (iface, config->user_port);
   runner_dbus_runner1_set_clients (iface, runner_server_get_n_clients (server));
-  runner_dbus_runner1_set_terminals (iface, 0);
+  runner_dbus_bind_terminals (self, G_OBJECT (runner_server_get_terminals (server)));
   update_sync_state (self);
 
   g_signal_connect (server, "notify::n-clients", G_CALLBACK (on_n_clients), self);
