@@ -434,12 +434,6 @@ get_pid (Fixture    *f,
   return pid;
 }
 
-static guint32
-server_pid (RunnerTestServer *server)
-{
-  return (guint32) g_ascii_strtoull (g_subprocess_get_identifier (server->process), NULL, 10);
-}
-
 /* Properties.Get on the name (auto-starting Runner if need be) */
 static GVariant *
 get_property (Fixture    *f,
@@ -520,7 +514,7 @@ start_runner (Fixture            *f,
   RunnerTestServer *server = start_runner_on_bus (f, args, env);
 
   wait_for (f, has_owner, "runner to own io.github.runner.Runner");
-  g_assert_cmpuint (get_pid (f, f->owner), ==, server_pid (server));
+  g_assert_cmpuint (get_pid (f, f->owner), ==, (guint32) runner_test_server_get_pid (server));
   make_proxy (f);
   return server;
 }
@@ -793,15 +787,90 @@ test_clients (Fixture       *f,
   runner_test_server_stop (server);
 }
 
+typedef struct
+{
+  Fixture *f;
+  guint    n;
+} TerminalsWait;
+
+static gboolean
+terminals_reached (gpointer user_data)
+{
+  TerminalsWait *wait = user_data;
+
+  return runner_dbus_runner1_get_terminals (wait->f->proxy) == wait->n;
+}
+
+/* Terminals, as PropertiesChanged brings it. */
+static void
+wait_terminals (Fixture *f,
+                guint    n)
+{
+  TerminalsWait wait = { f, n };
+
+  runner_test_wait_or_fail (terminals_reached, &wait, TIMEOUT_MS, "Terminals to change");
+  g_assert_cmpuint (get_uint_property (f, "Terminals"), ==, n);
+}
+
+static gboolean
+client_has_message (gpointer user_data)
+{
+  return ((RunnerTestClient *) user_data)->messages.length > 0;
+}
+
+/* Attaches to terminal @id over the WebSocket and runs a command in it. */
+static void
+run_in_terminal (RunnerTestClient *client,
+                 const char       *id)
+{
+  g_autofree char *attach = g_strdup_printf ("{\"id\":\"%s\"}", id);
+  g_autofree char *write = g_strdup_printf ("{\"id\":\"%s\",\"data\":\"echo dbus-$((6*7))\\n\"}", id);
+  g_autoptr(JsonNode) reply = NULL;
+  g_autoptr(GString) output = g_string_new (NULL);
+
+  reply = runner_test_client_request (client, "terminal:attach", attach);
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  reply = runner_test_client_request (client, "terminal:write", write);
+  runner_test_assert_ok (reply);
+
+  /* The echoed command line has "$((6*7))"; only the shell prints 42. The
+   * queue is read here, whole: output comes in any number of events. */
+  while (strstr (output->str, "dbus-42") == NULL)
+    {
+      JsonNode *message;
+
+      runner_test_wait_or_fail (client_has_message, client, TIMEOUT_MS, "the shell's output");
+      while ((message = g_queue_pop_head (&client->messages)) != NULL)
+        {
+          JsonObject *object = json_node_get_object (message);
+
+          if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL),
+                         "terminal:data") == 0)
+            {
+              JsonObject *data = runner_test_data (message);
+
+              g_assert_cmpstr (json_object_get_string_member (data, "id"), ==, id);
+              g_string_append (output, json_object_get_string_member (data, "data"));
+            }
+          json_node_unref (message);
+        }
+    }
+}
+
 static void
 test_terminals (Fixture       *f,
                 gconstpointer  data)
 {
-  const char *env[] = { "RUNNER_MAX_TERMINALS=2", NULL };
+  /* A HOME of its own: the shells read no rc file of the machine's. */
+  g_autofree char *home = g_strdup_printf ("HOME=%s", f->dir);
+  const char *env[] = { "RUNNER_MAX_TERMINALS=2", home, NULL };
   g_autoptr(RunnerTestServer) server = start_runner (f, NULL, env);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autofree char *id = NULL;
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(JsonNode) listing = NULL;
+  g_autofree char *id = NULL, *first = NULL, *second = NULL, *text = NULL;
   const guint bad_sizes[][2] = { { 0, 24 }, { 80, 0 }, { 1001, 24 }, { 80, 1001 } };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_sizes); i++)
@@ -824,14 +893,46 @@ test_terminals (Fixture       *f,
   g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
   g_clear_error (&error);
 
-  /* Until the terminal manager is part of Runner, terminals are unavailable. */
+  /* Two open; a third is over RUNNER_MAX_TERMINALS and opens nothing. */
+  g_assert_true (runner_dbus_runner1_call_open_terminal_sync (f->proxy, 80, 24, &first, NULL,
+                                                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, !=, "");
+  wait_terminals (f, 1);
+  g_assert_true (runner_dbus_runner1_call_open_terminal_sync (f->proxy, 100, 30, &second, NULL,
+                                                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (second, !=, first);
+  wait_terminals (f, 2);
   g_assert_false (runner_dbus_runner1_call_open_terminal_sync (f->proxy, 80, 24, &id, NULL, &error));
-  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  assert_remote_error (error, RUNNER_ERROR_LIMIT, "io.github.runner.Runner1.Error.Limit");
   g_clear_error (&error);
-  g_assert_false (runner_dbus_runner1_call_close_terminal_sync (f->proxy, "nope", NULL, &error));
-  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
+  g_assert_cmpuint (get_uint_property (f, "Terminals"), ==, 2);
+
+  /* They are real shells that clients reach by id. */
+  client = runner_test_client_new (server);
+  listing = runner_test_client_request (client, "terminal:list", NULL);
+  runner_test_assert_ok (listing);
+  text = json_to_string (listing, FALSE);
+  g_assert_nonnull (strstr (text, "\"rows\":30"));
+  run_in_terminal (client, second);
+
+  /* Close one; closing it again, or an unknown id, is NotFound. */
+  g_assert_true (runner_dbus_runner1_call_close_terminal_sync (f->proxy, first, NULL, &error));
+  g_assert_no_error (error);
+  wait_terminals (f, 1);
+  g_assert_false (runner_dbus_runner1_call_close_terminal_sync (f->proxy, first, NULL, &error));
+  assert_remote_error (error, RUNNER_ERROR_NOT_FOUND, "io.github.runner.Runner1.Error.NotFound");
   g_clear_error (&error);
-  g_assert_cmpuint (get_uint_property (f, "Terminals"), ==, 0);
+  g_assert_false (runner_dbus_runner1_call_close_terminal_sync (f->proxy, "no-such-terminal", NULL,
+                                                                &error));
+  assert_remote_error (error, RUNNER_ERROR_NOT_FOUND, "io.github.runner.Runner1.Error.NotFound");
+  g_clear_error (&error);
+  g_assert_cmpuint (get_uint_property (f, "Terminals"), ==, 1);
+
+  g_assert_true (runner_dbus_runner1_call_close_terminal_sync (f->proxy, second, NULL, &error));
+  g_assert_no_error (error);
+  wait_terminals (f, 0);
 
   runner_test_server_stop (server);
 }
@@ -940,7 +1041,7 @@ write_over_websocket (RunnerTestClient *client,
   g_autofree char *data = g_strdup_printf ("{\"path\":\"%s\",\"content\":\"%s\"}", path, content);
   g_autoptr(JsonNode) reply = runner_test_client_request (client, "updateContent", data);
 
-  g_assert_null (runner_test_error_code (reply));
+  runner_test_assert_ok (reply);
 }
 
 static const char *
@@ -1172,7 +1273,7 @@ test_name_taken (Fixture       *f,
   /* The second serves without the name, and says so. */
   wait_log (second, "is taken on D-Bus by another process");
   g_assert_cmpuint (runner_test_http_get (second, "/healthz", NULL, NULL), ==, 200);
-  g_assert_cmpuint (get_pid (f, f->owner), ==, server_pid (first));
+  g_assert_cmpuint (get_pid (f, f->owner), ==, (guint32) runner_test_server_get_pid (first));
 
   /* It was queued: the name passes to it when the first leaves. */
   runner_dbus_runner1_call_shutdown_sync (f->proxy, NULL, &error);
@@ -1180,7 +1281,7 @@ test_name_taken (Fixture       *f,
   wait_exit_status (f, first, 0);
   wait_for (f, has_owner, "the name to pass on");
   g_assert_cmpstr (f->owner, !=, first_owner);
-  g_assert_cmpuint (get_pid (f, f->owner), ==, server_pid (second));
+  g_assert_cmpuint (get_pid (f, f->owner), ==, (guint32) runner_test_server_get_pid (second));
   wait_log (second, "On D-Bus as io.github.runner.Runner");
 
   make_proxy (f);
@@ -1308,7 +1409,7 @@ test_status (Fixture       *f,
   g_assert_cmpint (run_status (f, NULL, NULL, &out, &err), ==, 0);
   g_assert_cmpstr (err, ==, "");
   line = g_strdup_printf ("Runner %s on the session bus (%s, pid %u)", PACKAGE_VERSION, f->owner,
-                          server_pid (server));
+                          (guint32) runner_test_server_get_pid (server));
   g_assert_nonnull (strstr (out, line));
   g_clear_pointer (&line, g_free);
   line = g_strdup_printf ("Port:        %u\n", server->port);

@@ -111,9 +111,19 @@ expect "Clients unchanged" "(<uint32 0>,)" "$(get Clients)"
 
 expect "OpenTerminal 0x24 is Invalid" "$iface.Error.Invalid" "$(call "$iface.OpenTerminal" 0 24)"
 expect "OpenTerminal 80x2000 is Invalid" "$iface.Error.Invalid" "$(call "$iface.OpenTerminal" 80 2000)"
-expect "OpenTerminal without terminals is Unavailable" "$iface.Error.Unavailable" \
+opened=$(call "$iface.OpenTerminal" 80 24)
+id=$(printf '%s\n' "$opened" | sed -n "s/^('\([^']*\)',)\$/\1/p")
+if [ -n "$id" ]; then ok "OpenTerminal gives an id"; else not_ok "OpenTerminal gives an id" "got: $opened"; fi
+expect "Terminals is 1" "(<uint32 1>,)" "$(get Terminals)"
+expect "OpenTerminal over RUNNER_MAX_TERMINALS is Limit" "$iface.Error.Limit" \
   "$(call "$iface.OpenTerminal" 80 24)"
-expect "CloseTerminal without terminals is Unavailable" "$iface.Error.Unavailable" \
+expect "Terminals is still 1" "(<uint32 1>,)" "$(get Terminals)"
+status_out=$("$runner" status 2>&1)
+expect "status counts the terminal" "Terminals:   1" "$status_out"
+expect "CloseTerminal" "()" "$(call "$iface.CloseTerminal" "$id")"
+expect "Terminals is 0" "(<uint32 0>,)" "$(get Terminals)"
+expect "CloseTerminal again is NotFound" "$iface.Error.NotFound" "$(call "$iface.CloseTerminal" "$id")"
+expect "CloseTerminal of an unknown id is NotFound" "$iface.Error.NotFound" \
   "$(call "$iface.CloseTerminal" no-such-id)"
 expect "Sync without S3 is Unavailable" "$iface.Error.Unavailable" "$(call "$iface.Sync")"
 
