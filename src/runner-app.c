@@ -31,7 +31,7 @@
 struct _RunnerApp
 {
   GObject         parent_instance;
-  RunnerServer   *server;        /* unowned: the server owns us */
+  RunnerServer   *server;        /* weak: a probe or a read may outlive it */
   RunnerConfig   *config;        /* unowned */
   GSubprocess    *process;       /* owned, nullable */
   GCancellable   *cancellable;   /* owned: this run's reads, probes and wait */
@@ -146,7 +146,8 @@ set_state (RunnerApp      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   message = runner_message_new ("app:state", runner_app_to_json (self));
-  runner_server_broadcast (self->server, message);
+  if (self->server != NULL)
+    runner_server_broadcast (self->server, message);
 }
 
 static void
@@ -187,7 +188,8 @@ append_log (RunnerApp  *self,
   g_string_append_c (data, '}');
   len = data->len;
   message = runner_message_new_take_text ("app:log", g_string_free (data, FALSE), len);
-  runner_server_broadcast (self->server, message);
+  if (self->server != NULL)
+    runner_server_broadcast (self->server, message);
 }
 
 typedef struct
@@ -380,8 +382,15 @@ spawn (RunnerApp  *self,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_auto(GStrv) env = runner_config_child_environ ();
   g_autofree char *port = g_strdup_printf ("%u", self->config->user_port);
-  const char *root = runner_workspace_get_root (runner_server_get_workspace (self->server));
+  const char *root;
   const char *identifier;
+
+  if (self->server == NULL)
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE, "Shutting down");
+      return FALSE;
+    }
+  root = runner_workspace_get_root (runner_server_get_workspace (self->server));
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE |
@@ -628,6 +637,7 @@ runner_app_dispose (GObject *object)
   g_clear_handle_id (&self->backoff_id, g_source_remove);
   kill_group (self, SIGKILL);
   clear_run (self);
+  g_clear_weak_pointer (&self->server);
 
   G_OBJECT_CLASS (runner_app_parent_class)->dispose (object);
 }
@@ -694,7 +704,7 @@ runner_app_new (RunnerServer *server)
   RunnerProtocol *protocol = runner_server_get_protocol (server);
   RunnerApp *self = g_object_new (RUNNER_TYPE_APP, NULL);
 
-  self->server = server;
+  g_set_weak_pointer (&self->server, server);
   self->config = runner_server_get_config (server);
 
   runner_protocol_add (protocol, "app:status", handle_status, self);

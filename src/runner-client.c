@@ -19,6 +19,7 @@ typedef struct
   guint     in_flight;   /* requests dispatched and not yet done */
   GQueue    waiting;     /* RunnerRequest, owned: over the in-flight cap */
   guint     resume_id;
+  guint     drained_id;
 } RunnerClientPrivate;
 
 /*
@@ -72,6 +73,7 @@ runner_client_dispose (GObject *object)
   RunnerClientPrivate *priv = runner_client_get_instance_private (self);
 
   g_clear_handle_id (&priv->resume_id, g_source_remove);
+  g_clear_handle_id (&priv->drained_id, g_source_remove);
   g_queue_clear_full (&priv->waiting, (GDestroyNotify) runner_request_unref);
 
   G_OBJECT_CLASS (runner_client_parent_class)->dispose (object);
@@ -469,6 +471,18 @@ runner_client_reply (RunnerClient  *self,
  * #RunnerClient::drained once the queue is under the low-water mark after
  * the client had been found full.
  */
+static gboolean
+emit_drained (gpointer user_data)
+{
+  RunnerClient *self = user_data;
+  RunnerClientPrivate *priv = runner_client_get_instance_private (self);
+
+  priv->drained_id = 0;
+  if (!priv->closed)
+    g_signal_emit (self, signals[DRAINED], 0);
+  return G_SOURCE_REMOVE;
+}
+
 void
 runner_client_notify_drained (RunnerClient *self)
 {
@@ -479,10 +493,14 @@ runner_client_notify_drained (RunnerClient *self)
   if (priv->closed || !priv->was_full)
     return;
 
+  /* Emitted from an idle: transports call this from inside their write
+   * path, and a producer that sends again from there would re-enter it. */
   if (runner_client_get_queued_bytes (self) < priv->max_queued / 2)
     {
       priv->was_full = FALSE;
-      g_signal_emit (self, signals[DRAINED], 0);
+      if (priv->drained_id == 0)
+        priv->drained_id = g_idle_add_full (G_PRIORITY_DEFAULT, emit_drained, g_object_ref (self),
+                                            g_object_unref);
     }
 }
 

@@ -24,7 +24,7 @@ typedef struct _Listing Listing;
 struct _RunnerFiles
 {
   GObject          parent_instance;
-  RunnerServer    *server;       /* unowned: the server owns us */
+  RunnerServer    *server;       /* weak: async work may outlive the server */
   RunnerWorkspace *workspace;    /* owned */
   RunnerMessage   *root_tree;    /* owned, nullable: cached file:refresh of the root */
   Listing         *inflight;     /* unowned, nullable: the Listing of the current state */
@@ -91,7 +91,8 @@ on_workspace_changed (RunnerWorkspace       *workspace,
     }
   json_builder_end_object (builder);
   message = runner_message_new ("file:changed", json_builder_get_root (builder));
-  runner_server_broadcast (self->server, message);
+  if (self->server != NULL)
+    runner_server_broadcast (self->server, message);
 }
 
 static void
@@ -100,6 +101,7 @@ runner_files_dispose (GObject *object)
   RunnerFiles *self = RUNNER_FILES (object);
 
   g_clear_signal_handler (&self->changed_id, self->workspace);
+  g_clear_weak_pointer (&self->server);
   drop_cache (self);
   g_clear_object (&self->workspace);
 
@@ -258,7 +260,8 @@ broadcast_tree_cb (GObject      *object,
       return;
     }
 
-  runner_server_broadcast (self->server, message);
+  if (self->server != NULL)
+    runner_server_broadcast (self->server, message);
 }
 
 /* After a change: the answer first, then the tree to every client. */
@@ -651,7 +654,7 @@ runner_files_new (RunnerServer *server)
   RunnerProtocol *protocol = runner_server_get_protocol (server);
   RunnerFiles *self = g_object_new (RUNNER_TYPE_FILES, NULL);
 
-  self->server = server;
+  g_set_weak_pointer (&self->server, server);
   self->workspace = g_object_ref (runner_server_get_workspace (server));
   self->changed_id = g_signal_connect (self->workspace, "changed",
                                        G_CALLBACK (on_workspace_changed), self);

@@ -204,6 +204,8 @@ runner_test_server_start (RunnerTestServer   *server,
   g_subprocess_launcher_setenv (launcher, "RUNNER_TOKEN", server->token, TRUE);
   g_subprocess_launcher_setenv (launcher, "RUNNER_DBUS", "none", TRUE);
   g_subprocess_launcher_setenv (launcher, "SHELL", "/bin/bash", TRUE);
+  /* Shells must not run the machine's own rc files (slow, or worse). */
+  g_subprocess_launcher_setenv (launcher, "HOME", server->dir, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "S3_BUCKET");
   g_subprocess_launcher_unsetenv (launcher, "PORT");
   for (guint i = 0; env != NULL && env[i] != NULL; i++)

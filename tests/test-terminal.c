@@ -169,6 +169,15 @@ test_orphans_reaped (Fixture       *fixture,
   g_assert_true (runner_terminal_is_alive (fixture->terminal));
 }
 
+static gboolean
+is_sleep (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", pid);
+  g_autofree char *comm = NULL;
+
+  return g_file_get_contents (path, &comm, NULL, NULL) && g_str_equal (g_strstrip (comm), "sleep");
+}
+
 static void
 test_exit_hangs_up (Fixture       *fixture,
                     gconstpointer  user_data)
@@ -177,12 +186,15 @@ test_exit_hangs_up (Fixture       *fixture,
 
   fixture_start (fixture);
   fixture_type (fixture, "sleep 100 & echo PLA''IN=$!.; nohup sleep 100 >/dev/null 2>&1 & "
-                         "echo IMMU''NE=$!.; exit\n");
-  WAIT_UNTIL (fixture->client->exited);
-  plain = echoed_pid (fixture->client, "PLAIN=");
-  immune = echoed_pid (fixture->client, "IMMUNE=");
+                         "echo IMMU''NE=$!.\n");
+  WAIT_UNTIL ((plain = echoed_pid (fixture->client, "PLAIN=")) != 0 &&
+              (immune = echoed_pid (fixture->client, "IMMUNE=")) != 0);
   g_assert_cmpint (plain, >, 1);
   g_assert_cmpint (immune, >, 1);
+  /* nohup ignores SIGHUP only once it runs: exit after it has become sleep */
+  WAIT_UNTIL (is_sleep (immune));
+  fixture_type (fixture, "exit\n");
+  WAIT_UNTIL (fixture->client->exited);
 
   /* the plain job ends with the shell and is reaped; nohup keeps its own */
   WAIT_UNTIL (kill (plain, 0) != 0);

@@ -28,7 +28,8 @@ const WAIT_MS = 20000;
 
 function startRunner(workspace) {
   const child = spawn(BINARY, ["serve", "--port=0", "--bind=127.0.0.1", "--workspace", workspace], {
-    env: { ...process.env, RUNNER_TOKEN: TOKEN, RUNNER_DBUS: "none", SHELL: "/bin/bash" },
+    // An empty HOME: the shell must not run the machine's own rc files.
+    env: { ...process.env, RUNNER_TOKEN: TOKEN, RUNNER_DBUS: "none", SHELL: "/bin/bash", HOME: path.dirname(workspace) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
