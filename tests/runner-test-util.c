@@ -541,6 +541,10 @@ find_match (gpointer user_data)
 {
   Match *match = user_data;
 
+  /* The wait checks once more after its loop: keep what was found. */
+  if (match->found != NULL)
+    return TRUE;
+
   for (GList *l = match->client->messages.head; l != NULL; l = l->next)
     {
       JsonObject *object = json_node_get_object (l->data);
