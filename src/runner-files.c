@@ -8,6 +8,7 @@
 #include "runner-error.h"
 #include "runner-request.h"
 #include "runner-server.h"
+#include "runner-utf8.h"
 
 /*
  * RunnerFiles: the file events of the protocol (fetchDir, fetchContent,
@@ -392,18 +393,101 @@ handle_fetch_dir (RunnerRequest *request,
 
 /* fetchContent {path} -> file:content {path, content, encoding?} */
 
+typedef struct
+{
+  GBytes *content; /* owned */
+  char   *path;    /* owned, as the client sent it */
+} ContentJob;
+
+static void
+content_job_free (gpointer data)
+{
+  ContentJob *job = data;
+
+  g_bytes_unref (job->content);
+  g_free (job->path);
+  g_free (job);
+}
+
+/* In a worker: `{"path":P,"content":C}`, text validated and escaped in one
+ * pass, or with "encoding":"base64" for anything else (not UTF-8, or NUL). */
+static void
+content_json_thread (GTask        *task,
+                     gpointer      source,
+                     gpointer      data,
+                     GCancellable *cancellable)
+{
+  static const char middle[] = ",\"content\":\"";
+  ContentJob *job = data;
+  gsize len, path_len, used, escaped;
+  const guint8 *content = g_bytes_get_data (job->content, &len);
+  g_autoptr(GString) head = g_string_new ("{\"path\":");
+  char *text;
+
+  runner_json_append_string (head, job->path, -1);
+  g_string_append (head, middle);
+  path_len = head->len;
+
+  /* Room for the worst case; large blocks are mapped lazily and shrunk in place. */
+  text = g_malloc (path_len + len * RUNNER_UTF8_JSON_EXPANSION + 2);
+  memcpy (text, head->str, path_len);
+  if (runner_utf8_escape_json_strict (content, len, text + path_len, &escaped))
+    {
+      used = path_len + escaped;
+      text[used++] = '"';
+      text[used++] = '}';
+    }
+  else
+    {
+      g_autofree char *encoded = g_base64_encode (content, len);
+      GString *out;
+
+      g_free (text);
+      g_string_truncate (head, path_len - 1);
+      out = g_string_sized_new (head->len + len / 3 * 4 + 40);
+      g_string_append_len (out, head->str, head->len);
+      g_string_append_c (out, '"');
+      g_string_append (out, encoded);
+      g_string_append (out, "\",\"encoding\":\"base64\"}");
+      used = out->len;
+      text = g_string_free (out, FALSE);
+    }
+
+  text = g_realloc (text, used + 1);
+  text[used] = '\0';
+  g_task_return_pointer (task, g_bytes_new_take (text, used), (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+content_json_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RunnerRequest) request = user_data;
+  g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GBytes) json = g_task_propagate_pointer (G_TASK (result), NULL);
+  gsize len;
+  char *text;
+
+  if (runner_client_is_closed (runner_request_get_client (request)))
+    return;
+
+  text = g_bytes_unref_to_data (g_steal_pointer (&json), &len);
+  message = runner_message_new_take_text ("file:content", text, len);
+  runner_client_send (runner_request_get_client (request), message);
+  runner_request_reply_text (request, runner_message_get_data_text (message));
+}
+
 static void
 fetch_content_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
   g_autoptr(RunnerRequest) request = user_data;
-  g_autoptr(RunnerMessage) message = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
-  const char *content, *path;
-  GString *out;
-  gsize len;
+  ContentJob *job;
+  GBytes *bytes;
 
   bytes = runner_workspace_read_finish (RUNNER_WORKSPACE (object), result, &error);
   if (bytes == NULL)
@@ -412,36 +496,19 @@ fetch_content_cb (GObject      *object,
       return;
     }
   if (runner_client_is_closed (runner_request_get_client (request)))
-    return;
-
-  /* Built by hand: a 1 MiB file is escaped in one pass, not through a tree. */
-  content = g_bytes_get_data (bytes, &len);
-  path = runner_request_get_string (request, "path", FALSE, NULL);
-  out = g_string_sized_new (len + len / 8 + 64);
-  g_string_append (out, "{\"path\":");
-  runner_json_append_string (out, path, -1);
-  g_string_append (out, ",\"content\":");
-
-  /* Text as the old service sent it; anything else base64 rather than mangled. */
-  if (len == 0)
-    g_string_append (out, "\"\"");
-  else if (memchr (content, '\0', len) == NULL && g_utf8_validate_len (content, len, NULL))
-    runner_json_append_string (out, content, len);
-  else
     {
-      g_autofree char *encoded = g_base64_encode ((const guchar *) content, len);
-
-      g_string_append_c (out, '"');
-      g_string_append (out, encoded);
-      g_string_append (out, "\",\"encoding\":\"base64");
-      g_string_append_c (out, '"');
+      g_bytes_unref (bytes);
+      return;
     }
-  g_string_append_c (out, '}');
 
-  len = out->len;
-  message = runner_message_new_take_text ("file:content", g_string_free (out, FALSE), len);
-  runner_client_send (runner_request_get_client (request), message);
-  runner_request_reply_text (request, runner_message_get_data_text (message));
+  /* The main loop only sends: a 1 MiB file is escaped in the worker. */
+  job = g_new0 (ContentJob, 1);
+  job->content = bytes;
+  job->path = g_strdup (runner_request_get_string (request, "path", FALSE, NULL));
+  task = g_task_new (NULL, NULL, content_json_cb, g_steal_pointer (&request));
+  g_task_set_source_tag (task, fetch_content_cb);
+  g_task_set_task_data (task, job, content_job_free);
+  g_task_run_in_thread (task, content_json_thread);
 }
 
 static void

@@ -123,22 +123,31 @@ static const guint8 json_class[256] = {
   2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-/**
- * runner_utf8_escape_json:
- * @data: bytes, any
- * @len: their length
- * @out: room for @len * %RUNNER_UTF8_JSON_EXPANSION bytes
- *
- * Writes the body of a JSON string (without the quotes) for @data: control
- * characters, quotes and backslashes escaped, valid UTF-8 copied, and each
- * maximal invalid subpart (as the WHATWG decoder does) replaced by U+FFFD.
- *
- * Returns: the number of bytes written
- */
-gsize
-runner_utf8_escape_json (const guint8 *data,
-                         gsize         len,
-                         char         *out)
+/* Whether any of the 8 bytes in @v needs a look: not ASCII, a control
+ * character, '"' or '\\'. Each test is the "has a byte below N" trick,
+ * exact as a whole: nonzero only when some byte really matches. */
+static inline gboolean
+word_needs_care (guint64 v)
+{
+  const guint64 ones = G_GUINT64_CONSTANT (0x0101010101010101);
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+  guint64 quote = v ^ (ones * '"');
+  guint64 backslash = v ^ (ones * '\\');
+  guint64 hits = v |
+                 ((v - ones * 0x20) & ~v) |
+                 ((quote - ones) & ~quote) |
+                 ((backslash - ones) & ~backslash);
+
+  return (hits & highs) != 0;
+}
+
+/* The body of both escapers: with @strict, returns G_MAXSIZE at the first
+ * invalid sequence or NUL instead of replacing or escaping it. */
+static inline gsize
+escape_json (const guint8 *data,
+             gsize         len,
+             char         *out,
+             gboolean      strict)
 {
   static const char hex[] = "0123456789abcdef";
   const guint8 *p = data;
@@ -147,20 +156,32 @@ runner_utf8_escape_json (const guint8 *data,
 
   while (p < end)
     {
-      const guint8 *run = p;
       guint need;
       guint n;
 
+      /* Plain ASCII eight bytes at a time, then byte by byte. */
+      while (end - p >= 8)
+        {
+          guint64 v;
+
+          memcpy (&v, p, 8);
+          if (word_needs_care (v))
+            break;
+          memcpy (o, p, 8);
+          o += 8;
+          p += 8;
+        }
       while (p < end && json_class[*p] == 0)
-        p++;
-      memcpy (o, run, p - run);
-      o += p - run;
+        *o++ = (char) *p++;
       if (p == end)
         break;
 
       if (*p < 0x80)
         {
           guint8 c = *p++;
+
+          if (strict && c == 0)
+            return G_MAXSIZE;
 
           *o++ = '\\';
           switch (c)
@@ -190,6 +211,8 @@ runner_utf8_escape_json (const guint8 *data,
           o += n;
           p += n;
         }
+      else if (strict)
+        return G_MAXSIZE;
       else
         {
           /* U+FFFD for the maximal subpart (at least one byte) */
@@ -201,4 +224,50 @@ runner_utf8_escape_json (const guint8 *data,
     }
 
   return o - out;
+}
+
+/**
+ * runner_utf8_escape_json:
+ * @data: bytes, any
+ * @len: their length
+ * @out: room for @len * %RUNNER_UTF8_JSON_EXPANSION bytes
+ *
+ * Writes the body of a JSON string (without the quotes) for @data: control
+ * characters, quotes and backslashes escaped, valid UTF-8 copied, and each
+ * maximal invalid subpart (as the WHATWG decoder does) replaced by U+FFFD.
+ *
+ * Returns: the number of bytes written
+ */
+gsize
+runner_utf8_escape_json (const guint8 *data,
+                         gsize         len,
+                         char         *out)
+{
+  return escape_json (data, len, out, FALSE);
+}
+
+/**
+ * runner_utf8_escape_json_strict:
+ * @data: bytes, any
+ * @len: their length
+ * @out: room for @len * %RUNNER_UTF8_JSON_EXPANSION bytes
+ * @out_len: (out): the number of bytes written
+ *
+ * Validates and escapes in one pass: like runner_utf8_escape_json(), but
+ * fails instead of replacing invalid UTF-8, and on NUL bytes. For valid
+ * input the output is that of runner_json_append_string() without the
+ * quotes. @out holds garbage after a failure.
+ *
+ * Returns: %TRUE if @data was valid UTF-8 without NUL
+ */
+gboolean
+runner_utf8_escape_json_strict (const guint8 *data,
+                                gsize         len,
+                                char         *out,
+                                gsize        *out_len)
+{
+  gsize n = escape_json (data, len, out, TRUE);
+
+  *out_len = n == G_MAXSIZE ? 0 : n;
+  return n != G_MAXSIZE;
 }

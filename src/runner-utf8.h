@@ -14,5 +14,9 @@ gsize runner_utf8_incomplete_tail (const guint8 *data,
 gsize runner_utf8_escape_json     (const guint8 *data,
                                    gsize         len,
                                    char         *out);
+gboolean runner_utf8_escape_json_strict (const guint8 *data,
+                                         gsize         len,
+                                         char         *out,
+                                         gsize        *out_len);
 
 G_END_DECLS
