@@ -419,7 +419,8 @@ content_json_thread (GTask        *task,
 {
   static const char middle[] = ",\"content\":\"";
   ContentJob *job = data;
-  gsize len, path_len, used, escaped;
+  gsize len, path_len, used, escaped, offset;
+  GString *frame;
   const guint8 *content = g_bytes_get_data (job->content, &len);
   g_autoptr(GString) head = g_string_new ("{\"path\":");
   char *text;
@@ -428,7 +429,8 @@ content_json_thread (GTask        *task,
   g_string_append (head, middle);
   path_len = head->len;
 
-  /* Room for the worst case; large blocks are mapped lazily and shrunk in place. */
+  /* Room for the worst case: a large block is mapped lazily, only what is
+   * written costs. */
   text = g_malloc (path_len + len * RUNNER_UTF8_JSON_EXPANSION + 2);
   memcpy (text, head->str, path_len);
   if (runner_utf8_escape_json_strict (content, len, text + path_len, &escaped))
@@ -453,9 +455,15 @@ content_json_thread (GTask        *task,
       text = g_string_free (out, FALSE);
     }
 
-  text = g_realloc (text, used + 1);
-  text[used] = '\0';
-  g_task_return_pointer (task, g_bytes_new_take (text, used), (GDestroyNotify) g_bytes_unref);
+  /* Straight into the Socket.IO frame, the form most clients take: the main
+   * thread does not copy it again to push it. */
+  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "file:content", used);
+  offset = frame->len;
+  g_string_append_len (frame, text, used);
+  g_free (text);
+  g_task_return_pointer (task,
+                         runner_message_frame_end (frame, RUNNER_FRAME_SIO, "file:content", offset),
+                         (GDestroyNotify) runner_message_unref);
 }
 
 static void
@@ -464,16 +472,11 @@ content_json_cb (GObject      *object,
                  gpointer      user_data)
 {
   g_autoptr(RunnerRequest) request = user_data;
-  g_autoptr(RunnerMessage) message = NULL;
-  g_autoptr(GBytes) json = g_task_propagate_pointer (G_TASK (result), NULL);
-  gsize len;
-  char *text;
+  g_autoptr(RunnerMessage) message = g_task_propagate_pointer (G_TASK (result), NULL);
 
   if (runner_client_is_closed (runner_request_get_client (request)))
     return;
 
-  text = g_bytes_unref_to_data (g_steal_pointer (&json), &len);
-  message = runner_message_new_take_text ("file:content", text, len);
   runner_client_send (runner_request_get_client (request), message);
   runner_request_reply_text (request, runner_message_get_data_text (message));
 }

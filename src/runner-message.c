@@ -202,6 +202,101 @@ runner_message_get_data_text (RunnerMessage *self)
 }
 
 
+/* The wire form up to the data: `{"event":E,"data":` or `42["E",`. */
+static GString *
+frame_begin (RunnerFrameKind  kind,
+             const char      *event,
+             gsize            data_len)
+{
+  GString *out = g_string_sized_new (data_len + strlen (event) + 24);
+
+  switch (kind)
+    {
+    case RUNNER_FRAME_JSON:
+      g_string_append (out, "{\"event\":");
+      runner_json_append_string (out, event, -1);
+      g_string_append (out, ",\"data\":");
+      break;
+
+    case RUNNER_FRAME_SIO:
+      g_string_append (out, "42[");
+      runner_json_append_string (out, event, -1);
+      g_string_append_c (out, ',');
+      break;
+
+    case RUNNER_N_FRAME_KINDS:
+    default:
+      g_assert_not_reached ();
+    }
+
+  return out;
+}
+
+static GBytes *
+frame_end (GString         *out,
+           RunnerFrameKind  kind)
+{
+  g_string_append_c (out, kind == RUNNER_FRAME_JSON ? '}' : ']');
+  return g_string_free_to_bytes (out);
+}
+
+/**
+ * runner_message_frame_begin:
+ * @kind: which wire form
+ * @event: the event name
+ * @data_len: about how long the data will be
+ *
+ * For hot paths that write their data straight into a wire frame instead of
+ * having it copied there: append the data JSON text to the result, then call
+ * runner_message_frame_end(). Any thread may call these.
+ *
+ * Returns: (transfer full): the frame so far
+ */
+GString *
+runner_message_frame_begin (RunnerFrameKind  kind,
+                            const char      *event,
+                            gsize            data_len)
+{
+  g_return_val_if_fail (kind < RUNNER_N_FRAME_KINDS, NULL);
+  g_return_val_if_fail (event != NULL, NULL);
+
+  return frame_begin (kind, event, data_len);
+}
+
+/**
+ * runner_message_frame_end:
+ * @frame: (transfer full): from runner_message_frame_begin(), with the data
+ *   text appended
+ * @kind: as given to runner_message_frame_begin()
+ * @event: as given to runner_message_frame_begin()
+ * @data_offset: the length of @frame before the data was appended
+ *
+ * Returns: (transfer full): the message, whose @kind frame is @frame and whose
+ *   data text shares its memory
+ */
+RunnerMessage *
+runner_message_frame_end (GString         *frame,
+                          RunnerFrameKind  kind,
+                          const char      *event,
+                          gsize            data_offset)
+{
+  RunnerMessage *self;
+  gsize data_len;
+
+  g_return_val_if_fail (frame != NULL, NULL);
+  g_return_val_if_fail (kind < RUNNER_N_FRAME_KINDS, NULL);
+  g_return_val_if_fail (event != NULL, NULL);
+  g_return_val_if_fail (data_offset <= frame->len, NULL);
+
+  data_len = frame->len - data_offset;
+  self = g_new0 (RunnerMessage, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  self->event = g_strdup (event);
+  self->frames[kind] = frame_end (frame, kind);
+  self->data = g_bytes_new_from_bytes (self->frames[kind], data_offset, data_len);
+  return self;
+}
+
 /**
  * runner_message_get_frame:
  * @kind: which wire form
@@ -224,31 +319,8 @@ runner_message_get_frame (RunnerMessage   *self,
     return self->frames[kind];
 
   data = g_bytes_get_data (self->data, &data_len);
-  out = g_string_sized_new (data_len + strlen (self->event) + 24);
-
-  switch (kind)
-    {
-    case RUNNER_FRAME_JSON:
-      g_string_append (out, "{\"event\":");
-      runner_json_append_string (out, self->event, -1);
-      g_string_append (out, ",\"data\":");
-      g_string_append_len (out, data, data_len);
-      g_string_append_c (out, '}');
-      break;
-
-    case RUNNER_FRAME_SIO:
-      g_string_append (out, "42[");
-      runner_json_append_string (out, self->event, -1);
-      g_string_append_c (out, ',');
-      g_string_append_len (out, data, data_len);
-      g_string_append_c (out, ']');
-      break;
-
-    case RUNNER_N_FRAME_KINDS:
-    default:
-      g_assert_not_reached ();
-    }
-
-  self->frames[kind] = g_string_free_to_bytes (out);
+  out = frame_begin (kind, self->event, data_len);
+  g_string_append_len (out, data, data_len);
+  self->frames[kind] = frame_end (out, kind);
   return self->frames[kind];
 }

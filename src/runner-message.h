@@ -38,6 +38,13 @@ RunnerMessage *runner_message_ref            (RunnerMessage   *self);
 void           runner_message_unref          (RunnerMessage   *self);
 const char    *runner_message_get_event      (RunnerMessage   *self);
 GBytes        *runner_message_get_data_text  (RunnerMessage   *self);
+GString       *runner_message_frame_begin    (RunnerFrameKind  kind,
+                                              const char      *event,
+                                              gsize            data_len);
+RunnerMessage *runner_message_frame_end      (GString         *frame,
+                                              RunnerFrameKind  kind,
+                                              const char      *event,
+                                              gsize            data_offset);
 GBytes        *runner_message_get_frame      (RunnerMessage   *self,
                                               RunnerFrameKind  kind);
 

@@ -226,27 +226,31 @@ small_message (RunnerTerminal *self,
   return runner_message_new_take_text (event, text, strlen (text));
 }
 
+/* Where terminal output is escaped before it is copied, at its final size,
+ * into a frame (main thread only, like read_buffer). */
+static char escape_buffer[CHUNK_SIZE * RUNNER_UTF8_JSON_EXPANSION];
+
 /* `{"data":"...","id":ID,"seq":END}` for the bytes [from, end), built by
- * hand: escaping is the only per-byte work. Clients that share a cursor (the
- * usual case) share one message. */
+ * hand: escaping is the only per-byte work. It is written straight into the
+ * Socket.IO frame, the form most clients take. Clients that share a cursor
+ * (the usual case) share one message. */
 static RunnerMessage *
 data_message (RunnerTerminal *self,
               guint64         from,
               guint64         end)
 {
-  static const char head[] = "{\"data\":\"";
   gsize len = end - from;
-  gsize id_len = strlen (self->id_json);
   gsize run = len;
   const guint8 *bytes;
   g_autofree guint8 *linear = NULL;
-  char *text;
-  char *o;
-  gsize used;
+  char tail[64];
+  gsize escaped, offset, tail_len;
+  GString *frame;
 
   if (self->cached != NULL && self->cached_from == from && self->cached_end == end)
     return runner_message_ref (self->cached);
 
+  g_assert (len <= CHUNK_SIZE);
   bytes = runner_ring_peek (self->ring, from, &run);
   if (run < len)
     {
@@ -256,23 +260,19 @@ data_message (RunnerTerminal *self,
       bytes = linear;
     }
 
-  text = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + id_len + 64);
-  o = text;
-  memcpy (o, head, sizeof head - 1);
-  o += sizeof head - 1;
-  o += runner_utf8_escape_json (bytes, len, o);
-  memcpy (o, "\",\"id\":", 7);
-  o += 7;
-  memcpy (o, self->id_json, id_len);
-  o += id_len;
-  o += sprintf (o, ",\"seq\":%" G_GUINT64_FORMAT "}", end);
-
-  used = o - text;
-  text = g_realloc (text, used + 1);
-  text[used] = '\0';
+  escaped = runner_utf8_escape_json (bytes, len, escape_buffer);
+  tail_len = g_snprintf (tail, sizeof tail, ",\"seq\":%" G_GUINT64_FORMAT "}", end);
+  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "terminal:data",
+                                      escaped + strlen (self->id_json) + tail_len + 16);
+  offset = frame->len;
+  g_string_append (frame, "{\"data\":\"");
+  g_string_append_len (frame, escape_buffer, escaped);
+  g_string_append (frame, "\",\"id\":");
+  g_string_append (frame, self->id_json);
+  g_string_append_len (frame, tail, tail_len);
 
   g_clear_pointer (&self->cached, runner_message_unref);
-  self->cached = runner_message_new_take_text ("terminal:data", text, used);
+  self->cached = runner_message_frame_end (frame, RUNNER_FRAME_SIO, "terminal:data", offset);
   self->cached_from = from;
   self->cached_end = end;
   return runner_message_ref (self->cached);

@@ -189,6 +189,37 @@ test_random (void)
   g_rand_free (rand);
 }
 
+/* A frame written in place equals the one built from the data text. */
+static void
+test_message_frame (void)
+{
+  static const char data[] = "{\"data\":\"x\\n\",\"id\":\"t1\"}";
+
+  for (RunnerFrameKind kind = 0; kind < RUNNER_N_FRAME_KINDS; kind++)
+    {
+      g_autoptr(RunnerMessage) plain = NULL;
+      g_autoptr(RunnerMessage) built = NULL;
+      GString *frame = runner_message_frame_begin (kind, "terminal:\"data", 4);
+      gsize offset = frame->len;
+      GBytes *a, *b;
+
+      g_string_append (frame, data);
+      built = runner_message_frame_end (frame, kind, "terminal:\"data", offset);
+      plain = runner_message_new_take_text ("terminal:\"data", g_strdup (data), strlen (data));
+
+      g_assert_cmpstr (runner_message_get_event (built), ==, "terminal:\"data");
+      a = runner_message_get_data_text (built);
+      g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a), data, strlen (data));
+      for (RunnerFrameKind k = 0; k < RUNNER_N_FRAME_KINDS; k++)
+        {
+          a = runner_message_get_frame (built, k);
+          b = runner_message_get_frame (plain, k);
+          g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a),
+                           g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -202,6 +233,7 @@ main (int    argc,
   g_test_add_func ("/runner/utf8/invalid", test_invalid);
   g_test_add_func ("/runner/utf8/nul", test_nul);
   g_test_add_func ("/runner/utf8/random", test_random);
+  g_test_add_func ("/runner/message/prebuilt-frame", test_message_frame);
 
   return g_test_run ();
 }
