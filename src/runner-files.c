@@ -409,58 +409,67 @@ content_job_free (gpointer data)
   g_free (job);
 }
 
+/* Escapes @len bytes of @content onto @out in slices, so that the scratch
+ * space for the worst case stays small. FALSE if not UTF-8, or NUL. */
+static gboolean
+append_text_json (GString      *out,
+                  const guint8 *content,
+                  gsize         len)
+{
+  enum { SLICE = 64 * 1024 };
+  g_autofree char *scratch = g_malloc (SLICE * RUNNER_UTF8_JSON_EXPANSION);
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gsize n = MIN (SLICE, len - done);
+      gsize escaped;
+
+      /* a character cut by the slice goes whole into the next one */
+      if (done + n < len)
+        n -= runner_utf8_incomplete_tail (content + done, n);
+      if (n == 0 || !runner_utf8_escape_json_strict (content + done, n, scratch, &escaped))
+        return FALSE;
+      g_string_append_len (out, scratch, escaped);
+      done += n;
+    }
+
+  return TRUE;
+}
+
 /* In a worker: `{"path":P,"content":C}`, text validated and escaped in one
- * pass, or with "encoding":"base64" for anything else (not UTF-8, or NUL). */
+ * pass, or with "encoding":"base64" for anything else (not UTF-8, or NUL).
+ * Written straight into the Socket.IO frame, the form most clients take: the
+ * main thread does not copy it again to push it. */
 static void
 content_json_thread (GTask        *task,
                      gpointer      source,
                      gpointer      data,
                      GCancellable *cancellable)
 {
-  static const char middle[] = ",\"content\":\"";
   ContentJob *job = data;
-  gsize len, path_len, used, escaped, offset;
-  GString *frame;
+  gsize len, offset, content_offset;
   const guint8 *content = g_bytes_get_data (job->content, &len);
-  g_autoptr(GString) head = g_string_new ("{\"path\":");
-  char *text;
+  GString *frame;
 
-  runner_json_append_string (head, job->path, -1);
-  g_string_append (head, middle);
-  path_len = head->len;
-
-  /* Room for the worst case: a large block is mapped lazily, only what is
-   * written costs. */
-  text = g_malloc (path_len + len * RUNNER_UTF8_JSON_EXPANSION + 2);
-  memcpy (text, head->str, path_len);
-  if (runner_utf8_escape_json_strict (content, len, text + path_len, &escaped))
-    {
-      used = path_len + escaped;
-      text[used++] = '"';
-      text[used++] = '}';
-    }
+  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "file:content",
+                                      len + len / 8 + strlen (job->path) + 64);
+  offset = frame->len;
+  g_string_append (frame, "{\"path\":");
+  runner_json_append_string (frame, job->path, -1);
+  g_string_append (frame, ",\"content\":\"");
+  content_offset = frame->len;
+  if (append_text_json (frame, content, len))
+    g_string_append (frame, "\"}");
   else
     {
       g_autofree char *encoded = g_base64_encode (content, len);
-      GString *out;
 
-      g_free (text);
-      g_string_truncate (head, path_len - 1);
-      out = g_string_sized_new (head->len + len / 3 * 4 + 40);
-      g_string_append_len (out, head->str, head->len);
-      g_string_append_c (out, '"');
-      g_string_append (out, encoded);
-      g_string_append (out, "\",\"encoding\":\"base64\"}");
-      used = out->len;
-      text = g_string_free (out, FALSE);
+      g_string_truncate (frame, content_offset);
+      g_string_append (frame, encoded);
+      g_string_append (frame, "\",\"encoding\":\"base64\"}");
     }
 
-  /* Straight into the Socket.IO frame, the form most clients take: the main
-   * thread does not copy it again to push it. */
-  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "file:content", used);
-  offset = frame->len;
-  g_string_append_len (frame, text, used);
-  g_free (text);
   g_task_return_pointer (task,
                          runner_message_frame_end (frame, RUNNER_FRAME_SIO, "file:content", offset),
                          (GDestroyNotify) runner_message_unref);

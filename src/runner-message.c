@@ -236,8 +236,15 @@ static GBytes *
 frame_end (GString         *out,
            RunnerFrameKind  kind)
 {
+  gsize len;
+  char *text;
+
   g_string_append_c (out, kind == RUNNER_FRAME_JSON ? '}' : ']');
-  return g_string_free_to_bytes (out);
+  /* GString rounds its block up to a power of two: give back the slack of
+   * frames that may sit in send queues for a while (shrinking is in place). */
+  len = out->len;
+  text = g_realloc (g_string_free (out, FALSE), len + 1);
+  return g_bytes_new_take (text, len);
 }
 
 /**

@@ -383,6 +383,53 @@ test_fetch_content (void)
   runner_test_server_stop (server);
 }
 
+/* Large files are escaped in slices: characters cut by a slice, and bad
+ * bytes or NUL past the first slice, must come out as for a small file. */
+static void
+test_fetch_content_large (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *bad_path = workspace_path (server, "bad.txt");
+  g_autofree char *bad = NULL;
+  JsonNode *reply;
+  JsonObject *data;
+
+  /* 1 + 2 + 3 + 4 + 7 bytes a round: every slice boundary cuts something */
+  while (text->len < 300 * 1024)
+    g_string_append (text, "aé世😀\"\\\n\x01");
+  write_file (server, "big.txt", text->str);
+
+  reply = runner_test_client_request (client, "fetchContent", "{\"path\":\"big.txt\"}");
+  assert_ok (reply);
+  data = runner_test_data (reply);
+  g_assert_false (json_object_has_member (data, "encoding"));
+  g_assert_cmpstr (json_object_get_string_member (data, "content"), ==, text->str);
+  json_node_unref (reply);
+
+  /* an invalid byte, then a NUL, in the third slice */
+  bad = g_strndup (text->str, text->len);
+  for (guint k = 0; k < 2; k++)
+    {
+      bad[150 * 1024] = k == 0 ? (char) 0xff : '\0';
+      g_assert_true (g_file_set_contents (bad_path, bad, text->len, NULL));
+      reply = runner_test_client_request (client, "fetchContent", "{\"path\":\"bad.txt\"}");
+      assert_ok (reply);
+      data = runner_test_data (reply);
+      g_assert_cmpstr (json_object_get_string_member (data, "encoding"), ==, "base64");
+      {
+        gsize len;
+        g_autofree guchar *decoded = g_base64_decode (json_object_get_string_member (data, "content"), &len);
+
+        g_assert_cmpmem (decoded, len, bad, text->len);
+      }
+      json_node_unref (reply);
+    }
+
+  runner_test_server_stop (server);
+}
+
 static void
 test_update_content (void)
 {
@@ -731,6 +778,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/protocol/malformed", test_malformed);
   g_test_add_func ("/runner/server/files/fetch-dir", test_fetch_dir);
   g_test_add_func ("/runner/server/files/fetch-content", test_fetch_content);
+  g_test_add_func ("/runner/server/files/fetch-content-large", test_fetch_content_large);
   g_test_add_func ("/runner/server/files/update-content", test_update_content);
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
