@@ -11,6 +11,7 @@
 #include "runner-app.h"
 #include "runner-error.h"
 #include "runner-request.h"
+#include "runner-sandbox.h"
 #include "runner-server.h"
 
 /*
@@ -382,6 +383,9 @@ spawn (RunnerApp  *self,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_auto(GStrv) env = runner_config_child_environ ();
   g_autofree char *port = g_strdup_printf ("%u", self->config->user_port);
+  const char *argv[] = { "/bin/sh", "-c", self->config->app_command, NULL };
+  const char * const *command = argv;
+  g_auto(GStrv) wrapped = NULL;
   const char *root;
   const char *identifier;
 
@@ -401,8 +405,18 @@ spawn (RunnerApp  *self,
   g_subprocess_launcher_set_cwd (launcher, root);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
 
-  self->process = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c",
-                                               self->config->app_command, NULL);
+  if (self->config->sandbox == RUNNER_SANDBOX_BWRAP)
+    {
+      /* No terminal here: a new session inside too, against TIOCSTI. */
+      RunnerSandboxOptions sandbox = { root, self->config->sandbox_network, TRUE };
+
+      wrapped = runner_sandbox_wrap_argv (&sandbox, argv, error);
+      if (wrapped == NULL)
+        return FALSE;
+      command = (const char * const *) wrapped;
+    }
+
+  self->process = g_subprocess_launcher_spawnv (launcher, command, error);
   if (self->process == NULL)
     return FALSE;
 

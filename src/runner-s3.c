@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "runner-curl.h"
 #include "runner-error.h"
 
 /*
@@ -44,7 +44,7 @@
 #define BACKOFF_CAP_MS 5000
 #define MAX_PARTS 10000
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, runner_curl_easy_cleanup)
 
 struct _RunnerS3
 {
@@ -69,7 +69,7 @@ struct _RunnerS3
 G_DEFINE_FINAL_TYPE (RunnerS3, runner_s3, G_TYPE_OBJECT)
 
 /* One thread's easy handle, reused so that its connection stays open. */
-static GPrivate thread_curl = G_PRIVATE_INIT ((GDestroyNotify) curl_easy_cleanup);
+static GPrivate thread_curl = G_PRIVATE_INIT ((GDestroyNotify) runner_curl_easy_cleanup);
 
 RunnerS3Object *
 runner_s3_object_new (const char *key,
@@ -408,7 +408,7 @@ on_write (char   *ptr,
   size_t len = size * nmemb;
 
   if (req->status == 0)
-    curl_easy_getinfo (req->curl, CURLINFO_RESPONSE_CODE, &req->status);
+    runner_curl ()->easy_getinfo (req->curl, CURLINFO_RESPONSE_CODE, &req->status);
 
   if (req->out_fd >= 0 && req->status >= 200 && req->status < 300)
     {
@@ -618,7 +618,7 @@ s3_request_sign (RunnerS3   *self,
                                 ? g_strdup_printf ("%.*s;", (int) name_len, h)
                                 : g_strdup_printf ("%.*s: %s", (int) name_len, h, h + name_len + 1);
 
-        list = curl_slist_append (list, line);
+        list = runner_curl ()->slist_append (list, line);
       }
     }
   g_string_append_printf (canonical, "\n%s\n%s", signed_names->str, payload);
@@ -642,12 +642,12 @@ s3_request_sign (RunnerS3   *self,
   authorization = g_strdup_printf ("Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, "
                                    "SignedHeaders=%s, Signature=%s",
                                    self->access_key, scope, signed_names->str, signature);
-  list = curl_slist_append (list, authorization);
-  list = curl_slist_append (list, "Expect:");
+  list = runner_curl ()->slist_append (list, authorization);
+  list = runner_curl ()->slist_append (list, "Expect:");
   if (req->body != NULL && g_str_equal (req->method, "POST"))
-    list = curl_slist_append (list, "Content-Type: application/xml");
+    list = runner_curl ()->slist_append (list, "Content-Type: application/xml");
   else if (g_str_equal (req->method, "POST"))
-    list = curl_slist_append (list, "Content-Type:");
+    list = runner_curl ()->slist_append (list, "Content-Type:");
   return list;
 }
 
@@ -735,11 +735,11 @@ thread_easy_handle (void)
 
   if (curl == NULL)
     {
-      curl = curl_easy_init ();
+      curl = runner_curl ()->easy_init ();
       g_private_set (&thread_curl, curl);
     }
   else
-    curl_easy_reset (curl);
+    runner_curl ()->easy_reset (curl);
   return curl;
 }
 
@@ -798,48 +798,48 @@ s3_request_perform_once (RunnerS3   *self,
   req->curl = thread_easy_handle ();
   headers = s3_request_sign (self, req, path, query);
 
-  curl_easy_setopt (req->curl, CURLOPT_URL, url);
-  curl_easy_setopt (req->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (req->curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (req->curl, CURLOPT_ERRORBUFFER, curl_error);
-  curl_easy_setopt (req->curl, CURLOPT_CONNECTTIMEOUT, 15L);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_URL, url);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_HTTPHEADER, headers);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_NOSIGNAL, 1L);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_ERRORBUFFER, curl_error);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_CONNECTTIMEOUT, 15L);
   /* a stalled transfer (under 1 byte/s for a minute) is a failed one */
-  curl_easy_setopt (req->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (req->curl, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt (req->curl, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt (req->curl, CURLOPT_WRITEDATA, req);
-  curl_easy_setopt (req->curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (req->curl, CURLOPT_HEADERDATA, req);
-  curl_easy_setopt (req->curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (req->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt (req->curl, CURLOPT_XFERINFODATA, req);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_WRITEFUNCTION, on_write);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_WRITEDATA, req);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_HEADERFUNCTION, on_header);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_HEADERDATA, req);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_NOPROGRESS, 0L);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_XFERINFODATA, req);
 
   if (req->body != NULL)
     req->body_length = g_bytes_get_size (req->body);
   if (g_str_equal (req->method, "PUT"))
     {
-      curl_easy_setopt (req->curl, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt (req->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t) req->body_length);
+      runner_curl ()->easy_setopt (req->curl, CURLOPT_UPLOAD, 1L);
+      runner_curl ()->easy_setopt (req->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t) req->body_length);
     }
   else if (g_str_equal (req->method, "POST"))
     {
-      curl_easy_setopt (req->curl, CURLOPT_POST, 1L);
-      curl_easy_setopt (req->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_length);
+      runner_curl ()->easy_setopt (req->curl, CURLOPT_POST, 1L);
+      runner_curl ()->easy_setopt (req->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_length);
     }
   else if (g_str_equal (req->method, "HEAD"))
-    curl_easy_setopt (req->curl, CURLOPT_NOBODY, 1L);
+    runner_curl ()->easy_setopt (req->curl, CURLOPT_NOBODY, 1L);
   else if (!g_str_equal (req->method, "GET"))
-    curl_easy_setopt (req->curl, CURLOPT_CUSTOMREQUEST, req->method);
-  curl_easy_setopt (req->curl, CURLOPT_READFUNCTION, on_read);
-  curl_easy_setopt (req->curl, CURLOPT_READDATA, req);
-  curl_easy_setopt (req->curl, CURLOPT_SEEKFUNCTION, on_seek);
-  curl_easy_setopt (req->curl, CURLOPT_SEEKDATA, req);
+    runner_curl ()->easy_setopt (req->curl, CURLOPT_CUSTOMREQUEST, req->method);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_READFUNCTION, on_read);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_READDATA, req);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_SEEKFUNCTION, on_seek);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_SEEKDATA, req);
 
-  res = curl_easy_perform (req->curl);
-  curl_easy_setopt (req->curl, CURLOPT_HTTPHEADER, NULL);
-  curl_easy_setopt (req->curl, CURLOPT_ERRORBUFFER, NULL);
-  curl_slist_free_all (headers);
-  curl_easy_getinfo (req->curl, CURLINFO_RESPONSE_CODE, &req->status);
+  res = runner_curl ()->easy_perform (req->curl);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_HTTPHEADER, NULL);
+  runner_curl ()->easy_setopt (req->curl, CURLOPT_ERRORBUFFER, NULL);
+  runner_curl ()->slist_free_all (headers);
+  runner_curl ()->easy_getinfo (req->curl, CURLINFO_RESPONSE_CODE, &req->status);
   req->curl = NULL;
 
   if (g_cancellable_set_error_if_cancelled (req->cancellable, error))
@@ -858,7 +858,7 @@ s3_request_perform_once (RunnerS3   *self,
       *retry = curl_code_is_retryable (res);
       g_set_error (error, G_IO_ERROR, curl_code_to_io_error (res), _("S3 %s %s: %s"),
                    req->method, req->key != NULL ? req->key : "",
-                   curl_error[0] != '\0' ? curl_error : curl_easy_strerror (res));
+                   curl_error[0] != '\0' ? curl_error : runner_curl ()->easy_strerror (res));
       return FALSE;
     }
   if (req->status < 200 || req->status >= 300)
@@ -2197,7 +2197,6 @@ runner_s3_new_with_credentials (const char  *bucket,
                                 const char  *session_token,
                                 GError     **error)
 {
-  static gsize curl_ready = 0;
   g_autoptr(RunnerS3) self = NULL;
 
   g_return_val_if_fail (bucket != NULL, NULL);
@@ -2208,11 +2207,8 @@ runner_s3_new_with_credentials (const char  *bucket,
       g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID, _("Invalid S3 bucket name “%s”"), bucket);
       return NULL;
     }
-  if (g_once_init_enter (&curl_ready))
-    {
-      curl_global_init (CURL_GLOBAL_DEFAULT);
-      g_once_init_leave (&curl_ready, 1);
-    }
+  if (!runner_curl_load (error))
+    return NULL;
 
   self = g_object_new (RUNNER_TYPE_S3, NULL);
   self->bucket = g_strdup (bucket);

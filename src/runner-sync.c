@@ -116,6 +116,7 @@ struct _RunnerSync
   guint            retry_source;
 
   GThreadPool     *journal_pool;    /* one thread: writes stay in order */
+  gint             journal_queued;  /* atomic: ops pushed and not yet done */
   int              journal_fd;      /* used on the journal thread only */
   guint            journal_lines;
 
@@ -516,8 +517,9 @@ journal_run (gpointer data,
       g_assert_not_reached ();
     }
 
-  /* durable once the burst is written: one fdatasync per burst */
-  if (self->journal_fd >= 0 && g_thread_pool_unprocessed (self->journal_pool) == 0)
+  /* durable once the burst is written: one fdatasync per burst (counted
+   * here, not asked of the pool, which may already be stopping) */
+  if (g_atomic_int_dec_and_test (&self->journal_queued) && self->journal_fd >= 0)
     fdatasync (self->journal_fd);
   if (op->task != NULL)
     {
@@ -539,6 +541,7 @@ journal_push (RunnerSync    *self,
   op->kind = kind;
   op->text = text;
   op->task = task;
+  g_atomic_int_inc (&self->journal_queued);
   g_thread_pool_push (self->journal_pool, op, NULL);
 }
 

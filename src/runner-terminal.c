@@ -17,13 +17,13 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
-#include <vte/vte.h>
 
 #include "runner-error.h"
 #include "runner-reaper.h"
 #include "runner-ring.h"
 #include "runner-sandbox.h"
 #include "runner-utf8.h"
+#include "runner-vte.h"
 
 /*
  * Output path: the pty master is read on the main loop into a ring (the
@@ -719,10 +719,10 @@ spawn (RunnerTerminal               *self,
       command = (const char * const *) wrapped;
     }
 
-  self->pty = vte_pty_new_sync (VTE_PTY_DEFAULT, NULL, error);
+  self->pty = runner_vte_pty_new_sync (VTE_PTY_DEFAULT, NULL, error);
   if (self->pty == NULL)
     return FALSE;
-  self->master_fd = vte_pty_get_fd (self->pty);
+  self->master_fd = runner_vte_pty_get_fd (self->pty);
   if (!g_unix_set_fd_nonblocking (self->master_fd, TRUE, error))
     return FALSE;
   /* VTE turns packet mode on (a status byte before each read); plain bytes */
@@ -732,7 +732,7 @@ spawn (RunnerTerminal               *self,
     if (ioctl (self->master_fd, TIOCPKT, &packet) != 0)
       g_debug ("Terminal %s: TIOCPKT: %s", self->id, g_strerror (errno));
   }
-  if (!vte_pty_set_size (self->pty, options->rows, options->cols, error))
+  if (!runner_vte_pty_set_size (self->pty, options->rows, options->cols, error))
     return FALSE;
   self->cols = options->cols;
   self->rows = options->rows;
@@ -1346,7 +1346,7 @@ runner_terminal_resize (RunnerTerminal  *self,
       return FALSE;
     }
 
-  if (!vte_pty_set_size (self->pty, rows, cols, error))
+  if (!runner_vte_pty_set_size (self->pty, rows, cols, error))
     return FALSE;
 
   if (self->cols != cols)

@@ -211,6 +211,33 @@ test_app_without_command (void)
   runner_test_server_stop (server);
 }
 
+static void
+test_app_sandboxed (void)
+{
+  const char *args[] = { "--sandbox=bwrap", NULL };
+  const char *env[] = {
+    "RUNNER_APP_COMMAND=(echo home=$HOME; ls -A /root | wc -l; touch /outside 2>&1 || echo ro) > seen.tmp; "
+    "mv seen.tmp seen.txt; exec sleep 1000",
+    NULL
+  };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, env);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  g_autofree char *path = g_build_filename (server->workspace, "seen.txt", NULL);
+  g_autofree char *contents = NULL;
+  JsonNode *reply;
+
+  reply = wait_for_state (client, "starting");
+  json_node_unref (reply);
+  runner_test_wait_or_fail (env_written, path, 10000, "the sandboxed app to write into the workspace");
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  /* A private home, the host's /root unseen, the root read-only. */
+  g_assert_nonnull (strstr (contents, "home=/home/"));
+  g_assert_nonnull (strstr (contents, "\n0\n"));
+  g_assert_nonnull (strstr (contents, "ro"));
+
+  runner_test_server_stop (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -221,6 +248,7 @@ main (int   argc,
   g_test_add_func ("/runner/app/crash-backoff", test_app_crash_backoff);
   g_test_add_func ("/runner/app/environment", test_app_environment);
   g_test_add_func ("/runner/app/no-command", test_app_without_command);
+  g_test_add_func ("/runner/app/sandboxed", test_app_sandboxed);
 
   return g_test_run ();
 }

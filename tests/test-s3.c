@@ -570,6 +570,37 @@ test_bad_setup (void)
   g_assert_cmpstr (runner_s3_get_region (aws), ==, "us-east-1");
 }
 
+/* Without libcurl, S3 clients fail cleanly, each time (in a child: the
+ * library is loaded once per process). */
+static void
+test_no_libcurl (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(RunnerS3) s3 = NULL;
+
+      g_setenv ("RUNNER_CURL_LIBRARY", "libcurl-missing-for-test.so.4", TRUE);
+      g_test_expect_message ("runner-library", G_LOG_LEVEL_WARNING,
+                             "*libcurl-missing-for-test.so.4*");
+      s3 = runner_s3_new_with_credentials (BUCKET, NULL, NULL, ACCESS_KEY, SECRET_KEY, NULL, &error);
+      g_test_assert_expected_messages ();
+      g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE);
+      g_assert_cmpstr (runner_error_to_code (error), ==, "ENOTSUP");
+      g_assert_null (s3);
+      g_clear_error (&error);
+
+      s3 = runner_s3_new_with_credentials (BUCKET, NULL, NULL, ACCESS_KEY, SECRET_KEY, NULL, &error);
+      g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE);
+      g_assert_nonnull (strstr (error->message, "libcurl-missing-for-test.so.4"));
+      g_assert_null (s3);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 static void
 test_credentials_file (Fixture       *f,
                        gconstpointer  data)
@@ -1552,6 +1583,7 @@ main (int    argc,
 
   g_test_add_func ("/runner/s3/encode", test_encode);
   g_test_add_func ("/runner/s3/bad-setup", test_bad_setup);
+  g_test_add_func ("/runner/s3/no-libcurl", test_no_libcurl);
 #define ADD(path, func, faults) \
   g_test_add (path, Fixture, faults, fixture_set_up, func, fixture_tear_down)
   ADD ("/runner/s3/objects", test_objects, NULL);

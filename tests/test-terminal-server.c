@@ -403,6 +403,74 @@ test_created_terminals (void)
   runner_test_server_stop (server);
 }
 
+/* Whether the process has a file whose name contains @name mapped. */
+static gboolean
+maps_library (GPid        pid,
+              const char *name)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/maps", pid);
+  g_autofree char *maps = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &maps, NULL, &error);
+  g_assert_no_error (error);
+  return strstr (maps, name) != NULL;
+}
+
+/* libvte (and GTK) are loaded with the first terminal, not at start;
+ * libcurl only with S3 sync. */
+static void
+test_vte_on_demand (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(JsonNode) reply = NULL;
+  GPid pid = runner_test_server_get_pid (server);
+
+  g_assert_cmpuint (runner_test_http_get (server, "/files", NULL, NULL), ==, 200);
+  g_assert_false (maps_library (pid, "libvte-2.91"));
+  g_assert_false (maps_library (pid, "libgtk-3"));
+  g_assert_false (maps_library (pid, "libcurl"));
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  g_assert_true (maps_library (pid, "libvte-2.91"));
+  g_assert_false (maps_library (pid, "libcurl"));
+  send_event (a, "terminal:write", "{\"id\":\"1\",\"data\":\"echo S$(stty size)E\\n\"}");
+  wait_for_output (one, "S40 120E");
+
+  runner_test_server_stop (server);
+}
+
+/* Without libvte, terminals fail cleanly and the rest still works. */
+static void
+test_vte_missing (void)
+{
+  const char *env[] = { "RUNNER_VTE_LIBRARY=libvte-missing-for-test.so.0", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, env);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(JsonNode) reply = NULL;
+  JsonArray *list;
+
+  assert_error (request (a, "terminal:create", "{}"), "ENOTSUP");
+  /* the same on a second try, and for the default terminal */
+  assert_error (request (a, "terminal:create", "{\"cols\":100,\"rows\":30}"), "ENOTSUP");
+  assert_error (request (a, "terminal:resize", "{\"cols\":100,\"rows\":30}"), "ENOTSUP");
+  list = list_terminals (a, &reply);
+  g_assert_cmpuint (json_array_get_length (list), ==, 0);
+  g_clear_pointer (&reply, json_node_unref);
+  g_assert_false (maps_library (runner_test_server_get_pid (server), "libvte-2.91"));
+
+  g_assert_cmpuint (runner_test_http_get (server, "/files", NULL, NULL), ==, 200);
+  reply = request (a, "terminal:list", "{}");
+  runner_test_assert_ok (reply);
+
+  runner_test_server_stop (server);
+  g_assert_nonnull (strstr (server->errors->str, "libvte-missing-for-test.so.0"));
+}
+
 static void
 test_exit_status (void)
 {
@@ -673,6 +741,8 @@ main (int   argc,
   g_test_add_func ("/runner/terminal-server/reconnect-replay", test_reconnect_replay);
   g_test_add_func ("/runner/terminal-server/created", test_created_terminals);
   g_test_add_func ("/runner/terminal-server/exit-status", test_exit_status);
+  g_test_add_func ("/runner/terminal-server/vte-on-demand", test_vte_on_demand);
+  g_test_add_func ("/runner/terminal-server/vte-missing", test_vte_missing);
   g_test_add_func ("/runner/terminal-server/no-zombies", test_no_zombies);
   g_test_add_func ("/runner/terminal-server/clean-environment", test_clean_environment);
   g_test_add_func ("/runner/terminal-server/utf8", test_utf8);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The Runner authors */
+#define G_LOG_DOMAIN "runner-library"
+
+#include "config.h"
+
+#include "runner-library.h"
+
+#include <glib/gi18n.h>
+#include <gmodule.h>
+
+#include "runner-error.h"
+
+static gboolean
+resolve_all (RunnerLibrary *library,
+             GModule       *module)
+{
+  for (const RunnerLibrarySymbol *s = library->symbols; s->name != NULL; s++)
+    {
+      if (!g_module_symbol (module, s->name, s->slot))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+clear_all (RunnerLibrary *library)
+{
+  for (const RunnerLibrarySymbol *s = library->symbols; s->name != NULL; s++)
+    *s->slot = NULL;
+}
+
+/* Returns NULL on success, else why it failed. */
+static char *
+load_once (RunnerLibrary *library)
+{
+  const char *name = library->env != NULL ? g_getenv (library->env) : NULL;
+  GModule *module;
+  char *failure;
+
+  if (name == NULL || *name == '\0')
+    name = library->soname;
+
+  module = g_module_open (name, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  if (module != NULL && resolve_all (library, module))
+    {
+      /* Libraries register types and keep global state: never unloaded. */
+      g_module_make_resident (module);
+      if (library->init == NULL || library->init ())
+        {
+          g_debug ("Loaded %s", name);
+          return NULL;
+        }
+      failure = g_strdup_printf (_("%s: %s did not initialize"), _(library->feature), name);
+    }
+  else
+    {
+      failure = g_strdup_printf ("%s: %s", _(library->feature), g_module_error ());
+      g_clear_pointer (&module, g_module_close);
+    }
+
+  g_warning ("%s", failure);
+  clear_all (library);
+  return failure;
+}
+
+/**
+ * runner_library_load:
+ * @library: a static #RunnerLibrary
+ * @error: return location for a #GError
+ *
+ * Loads @library, resolves its symbols and runs its init function, if that
+ * has not been tried yet. Safe from any thread.
+ *
+ * Returns: %TRUE if every symbol is there, else %FALSE with
+ *   %RUNNER_ERROR_UNAVAILABLE (the same on every later call)
+ */
+gboolean
+runner_library_load (RunnerLibrary  *library,
+                     GError        **error)
+{
+  g_return_val_if_fail (library != NULL, FALSE);
+
+  if (g_once_init_enter (&library->once))
+    {
+      library->failure = load_once (library);
+      g_once_init_leave (&library->once, 1);
+    }
+
+  if (library->failure != NULL)
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE, library->failure);
+      return FALSE;
+    }
+  return TRUE;
+}
