@@ -592,7 +592,7 @@ s3_request_sign (RunnerS3   *self,
 
   g_ptr_array_add (headers, g_strconcat ("host:", self->host, NULL));
   /* S3 goes by x-amz-date; a signed Date of the same instant also serves
-   * verifiers that take the time from Date (aws4, hence the test server). */
+   * verifiers that take the time from Date (the aws4 npm package does). */
   g_ptr_array_add (headers, http_date (now));
   g_ptr_array_add (headers, g_strconcat ("x-amz-content-sha256:", payload, NULL));
   g_ptr_array_add (headers, g_strconcat ("x-amz-date:", amz_date, NULL));

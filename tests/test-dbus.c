@@ -982,8 +982,7 @@ s3_server_start (S3Server   *s3,
   g_autofree char *js = g_test_build_filename (G_TEST_BUILT, "s3-server", "server.js", NULL);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *listening = NULL;
-  /* s3rver's listing tokens use DES, in OpenSSL 3's legacy provider. */
-  const char *argv[] = { "node", "--openssl-legacy-provider", js, NULL };
+  const char *argv[] = { "node", js, NULL };
 
   g_assert_true (g_file_test (js, G_FILE_TEST_EXISTS));
   if (s3->data_dir == NULL)

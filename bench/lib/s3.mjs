@@ -36,9 +36,7 @@ function run(cmd, args, env, timeoutMs) {
 
 function startS3(dir, dataDir) {
   return new Promise((resolve, reject) => {
-    // s3rver's continuation tokens (listings past 1,000 keys) use DES, which
-    // OpenSSL 3 keeps in its legacy provider.
-    const child = track(spawn(process.execPath, ["--openssl-legacy-provider", path.join(dir, "server.js")], {
+    const child = track(spawn(process.execPath, [path.join(dir, "server.js")], {
       env: { ...process.env, S3_PORT: "0", S3_DIR: dataDir, S3_BUCKETS: BUCKET },
       stdio: ["ignore", "pipe", "pipe"], detached: true,
     }));
