@@ -55,6 +55,11 @@ runner_test_wait_or_fail (RunnerTestCondition condition,
                           guint               timeout_ms,
                           const char         *what)
 {
+  /* Deadlines, not expectations: slower builds (sanitizers) stretch them. */
+  const char *scale = g_getenv ("RUNNER_TEST_WAIT_SCALE");
+  guint64 factor = scale != NULL ? g_ascii_strtoull (scale, NULL, 10) : 1;
+
+  timeout_ms = (guint) MIN ((guint64) timeout_ms * CLAMP (factor, 1, 10), G_MAXUINT);
   if (!runner_test_wait (condition, user_data, timeout_ms))
     g_error ("Timed out after %u ms waiting for %s", timeout_ms, what);
 }

@@ -529,7 +529,7 @@ is_session_gone (gpointer user_data)
 static void
 test_ping_timeout (void)
 {
-  const char *env[] = { "RUNNER_PING_INTERVAL=100", "RUNNER_PING_TIMEOUT=200", NULL };
+  const char *env[] = { "RUNNER_PING_INTERVAL=200", "RUNNER_PING_TIMEOUT=2000", NULL };
   g_autoptr(Eio) eio = eio_new (env);
   g_autofree char *body = NULL;
 
