@@ -74,10 +74,12 @@ end_header (RunnerWsLimitStream *self)
 
   self->header_len = 0;
 
-  /* Control frames (at most 125 bytes; libsoup checks) may come between the
-   * fragments of a message and are not part of it. */
+  /* No frame is larger than a message, control frames included (libsoup
+   * refuses those over 125 bytes). */
   if (len > self->max_message)
     return FALSE;
+  /* Control frames may come between the fragments of a message and are not
+   * part of it. */
   if (!control)
     {
       if (opcode != 0)
