@@ -39,6 +39,7 @@ struct _RunnerEioSession
   guint              ping_interval;  /* ms */
   guint              ping_timeout;   /* ms */
   gsize              max_payload;
+  gsize              max_message;    /* what the client may send now */
   Transport          transport;
 
   GQueue             outbox;         /* owned OutFrame, not yet taken */
@@ -472,10 +473,10 @@ runner_eio_session_handle_post (RunnerEioSession  *self,
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   data = g_bytes_get_data (body, &len);
 
-  if (len > self->max_payload)
+  if (len > self->max_message)
     {
       g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
-                   "Payload of %zu bytes over the limit of %zu", len, self->max_payload);
+                   "Payload of %zu bytes over the limit of %zu", len, self->max_message);
       runner_eio_session_close (self, "payload too large");
       return FALSE;
     }
@@ -660,10 +661,38 @@ runner_eio_session_attach_websocket (RunnerEioSession *self,
       self->upgrade_source = g_timeout_add (RUNNER_EIO_UPGRADE_TIMEOUT_MS, on_upgrade_timeout, self);
     }
 
+  runner_websocket_set_max_message (websocket, self->max_message);
   g_signal_connect (websocket, "open", G_CALLBACK (on_websocket_open), self);
   g_signal_connect (websocket, "message", G_CALLBACK (on_websocket_message), self);
   g_signal_connect (websocket, "written", G_CALLBACK (on_websocket_written), self);
   g_signal_connect (websocket, "closed", G_CALLBACK (on_websocket_closed), self);
+}
+
+/**
+ * runner_eio_session_set_max_message:
+ * @max_message: the largest POST body or WebSocket message accepted from now
+ *   on (at most the max-payload given at creation, which the open packet
+ *   announces)
+ */
+void
+runner_eio_session_set_max_message (RunnerEioSession *self,
+                                    gsize             max_message)
+{
+  g_return_if_fail (RUNNER_IS_EIO_SESSION (self));
+  g_return_if_fail (max_message <= self->max_payload);
+
+  self->max_message = max_message;
+  if (self->websocket != NULL)
+    runner_websocket_set_max_message (self->websocket, max_message);
+  if (self->probe != NULL)
+    runner_websocket_set_max_message (self->probe, max_message);
+}
+
+gsize
+runner_eio_session_get_max_message (RunnerEioSession *self)
+{
+  g_return_val_if_fail (RUNNER_IS_EIO_SESSION (self), 0);
+  return self->max_message;
 }
 
 /**
@@ -793,7 +822,8 @@ runner_eio_session_init (RunnerEioSession *self)
  * runner_eio_session_new:
  * @ping_interval: ms between server pings
  * @ping_timeout: ms to wait for the pong
- * @max_payload: the largest POST body accepted
+ * @max_payload: the largest POST body or WebSocket message accepted, until
+ *   runner_eio_session_set_max_message() lowers it
  *
  * Returns: (transfer full): a session with a fresh random sid; its pings start now
  */
@@ -811,6 +841,7 @@ runner_eio_session_new (guint ping_interval,
   self->ping_interval = ping_interval;
   self->ping_timeout = ping_timeout;
   self->max_payload = max_payload;
+  self->max_message = max_payload;
   schedule_ping (self);
   return self;
 }

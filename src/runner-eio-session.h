@@ -35,6 +35,9 @@ gboolean          runner_eio_session_handle_post    (RunnerEioSession  *self,
                                                      GError           **error);
 void              runner_eio_session_attach_websocket (RunnerEioSession *self,
                                                      RunnerWebsocket   *websocket);
+void              runner_eio_session_set_max_message (RunnerEioSession *self,
+                                                     gsize              max_message);
+gsize             runner_eio_session_get_max_message (RunnerEioSession *self);
 
 void              runner_eio_session_send           (RunnerEioSession  *self,
                                                      RunnerEioPacketType type,

@@ -148,6 +148,7 @@ handle_connect (Entry           *entry,
 
   g_clear_handle_id (&entry->connect_source, g_source_remove);
   g_signal_handlers_disconnect_by_func (entry->session, on_session_message, entry);
+  runner_eio_session_set_max_message (entry->session, get_config (self)->max_frame);
   entry->client = g_steal_pointer (&client);
   runner_sio_client_connected (entry->client);
 }
@@ -229,6 +230,8 @@ create_session (RunnerEngineIO    *self,
   entry->engine = self;
   entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
                                            config->max_frame);
+  runner_eio_session_set_max_message (entry->session,
+                                      MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
   entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
   entry->handshake_authorized = runner_server_authorize (self->server, msg, NULL, NULL);
   entry->connect_source = g_timeout_add (RUNNER_SIO_CONNECT_TIMEOUT_MS, on_connect_timeout, entry);
@@ -272,7 +275,7 @@ attach_websocket (RunnerEngineIO    *self,
   g_autoptr(RunnerWebsocket) websocket = NULL;
   g_autoptr(GError) error = NULL;
 
-  websocket = runner_websocket_accept (msg, get_config (self)->max_frame, &error);
+  websocket = runner_websocket_accept (msg, runner_eio_session_get_max_message (session), &error);
   if (websocket == NULL)
     {
       g_debug ("WebSocket handshake refused: %s", error->message);
@@ -466,6 +469,9 @@ handle_early (SoupServer        *soup,
 {
   RunnerEngineIO *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
+  Entry *entry = sid != NULL ? g_hash_table_lookup (self->sessions, sid) : NULL;
+  gsize limit;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
     return;
@@ -476,11 +482,11 @@ handle_early (SoupServer        *soup,
       return;
     }
 
-  if ((guint64) soup_message_headers_get_content_length (headers) > get_config (self)->max_frame)
+  /* Before the CONNECT, only small bodies. */
+  limit = entry != NULL ? runner_eio_session_get_max_message (entry->session)
+                        : get_config (self)->max_frame;
+  if ((guint64) soup_message_headers_get_content_length (headers) > limit)
     {
-      const char *sid = query != NULL ? g_hash_table_lookup (query, "sid") : NULL;
-      Entry *entry = sid != NULL ? g_hash_table_lookup (self->sessions, sid) : NULL;
-
       soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
                                     "close");

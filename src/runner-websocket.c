@@ -7,6 +7,7 @@
 #include "runner-websocket.h"
 #include "runner-error.h"
 #include "runner-metered-stream.h"
+#include "runner-ws-limit-stream.h"
 
 /*
  * RunnerWebsocket: a server WebSocket whose queued bytes are known.
@@ -15,7 +16,8 @@
  * its own handler (so one path can serve both Engine.IO polling and the
  * WebSocket upgrade) with no extensions (permessage-deflate would let a small
  * compressed frame inflate past the frame cap), then builds the connection on
- * the stolen stream with a metered output stream under it.
+ * the stolen stream with a metered output stream under it, and an input
+ * stream that bounds each message, all its fragments together.
  */
 struct _RunnerWebsocket
 {
@@ -25,8 +27,9 @@ struct _RunnerWebsocket
   GIOStream               *stolen;     /* owned: the real connection */
   GIOStream               *wrapped;    /* owned: input + metered output */
   RunnerMeteredStream     *metered;    /* owned */
+  RunnerWsLimitStream     *limit;      /* owned */
   char                    *remote;     /* owned */
-  gsize                    max_frame;
+  gsize                    max_message;
   gsize                    queued;
   guint                    keepalive;
   gboolean                 closed;
@@ -106,6 +109,12 @@ on_error (SoupWebsocketConnection *conn,
           RunnerWebsocket         *self)
 {
   g_debug ("WebSocket %s: %s", self->remote, error->message);
+
+  /* libsoup then drops the connection; tell the client why if the socket
+   * takes the close frame at once. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE) &&
+      soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "Message too big");
 }
 
 static void
@@ -113,23 +122,26 @@ on_wrote_informational (SoupServerMessage *msg,
                         RunnerWebsocket   *self)
 {
   g_autoptr(GOutputStream) metered = NULL;
-  GInputStream *input;
+  g_autoptr(GInputStream) limit = NULL;
   GUri *uri;
 
   g_signal_handlers_disconnect_by_func (msg, on_wrote_informational, self);
 
   self->stolen = soup_server_message_steal_connection (msg);
-  input = g_io_stream_get_input_stream (self->stolen);
+  limit = runner_ws_limit_stream_new (g_io_stream_get_input_stream (self->stolen),
+                                      self->max_message);
+  self->limit = g_object_ref (RUNNER_WS_LIMIT_STREAM (limit));
   metered = runner_metered_stream_new (g_io_stream_get_output_stream (self->stolen),
                                        on_written, self);
   self->metered = g_object_ref (RUNNER_METERED_STREAM (metered));
-  self->wrapped = g_simple_io_stream_new (input, metered);
+  self->wrapped = g_simple_io_stream_new (limit, metered);
 
   uri = soup_server_message_get_uri (msg);
   self->conn = soup_websocket_connection_new (self->wrapped, uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
                                               soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin"),
                                               NULL, NULL);
-  soup_websocket_connection_set_max_incoming_payload_size (self->conn, self->max_frame);
+  /* Per frame only; the limit stream counts whole messages. */
+  soup_websocket_connection_set_max_incoming_payload_size (self->conn, self->max_message);
   if (self->keepalive > 0)
     soup_websocket_connection_set_keepalive_interval (self->conn, self->keepalive);
 
@@ -173,6 +185,7 @@ runner_websocket_dispose (GObject *object)
   g_clear_object (&self->conn);
   g_clear_object (&self->wrapped);
   g_clear_object (&self->metered);
+  g_clear_object (&self->limit);
   g_clear_object (&self->stolen);
 
   G_OBJECT_CLASS (runner_websocket_parent_class)->dispose (object);
@@ -254,7 +267,8 @@ runner_websocket_is_upgrade (SoupServerMessage *msg)
 /**
  * runner_websocket_accept:
  * @msg: a request that asks for a WebSocket upgrade, in a server handler
- * @max_frame: the largest message accepted from the client
+ * @max_message: the largest message accepted from the client (all its
+ *   fragments together); a larger one closes the connection with 1009
  *
  * Answers the handshake (101) without extensions. The connection is usable
  * once #RunnerWebsocket::open is emitted.
@@ -264,7 +278,7 @@ runner_websocket_is_upgrade (SoupServerMessage *msg)
  */
 RunnerWebsocket *
 runner_websocket_accept (SoupServerMessage  *msg,
-                         gsize               max_frame,
+                         gsize               max_message,
                          GError            **error)
 {
   RunnerWebsocket *self;
@@ -289,7 +303,7 @@ runner_websocket_accept (SoupServerMessage  *msg,
 
   self = g_object_new (RUNNER_TYPE_WEBSOCKET, NULL);
   self->msg = g_object_ref (msg);
-  self->max_frame = max_frame;
+  self->max_message = max_message;
   addr = G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (msg));
   if (addr != NULL)
     self->remote = g_inet_address_to_string (g_inet_socket_address_get_address (addr));
@@ -357,6 +371,23 @@ runner_websocket_send_binary (RunnerWebsocket *self,
 {
   g_return_if_fail (RUNNER_IS_WEBSOCKET (self));
   send_frame (self, SOUP_WEBSOCKET_DATA_BINARY, data);
+}
+
+/**
+ * runner_websocket_set_max_message:
+ * @max_message: the largest message accepted from now on
+ */
+void
+runner_websocket_set_max_message (RunnerWebsocket *self,
+                                  gsize            max_message)
+{
+  g_return_if_fail (RUNNER_IS_WEBSOCKET (self));
+
+  self->max_message = max_message;
+  if (self->limit != NULL)
+    runner_ws_limit_stream_set_max_message (self->limit, max_message);
+  if (self->conn != NULL)
+    soup_websocket_connection_set_max_incoming_payload_size (self->conn, max_message);
 }
 
 void

@@ -12,7 +12,7 @@ G_DECLARE_FINAL_TYPE (RunnerWebsocket, runner_websocket, RUNNER, WEBSOCKET, GObj
 
 gboolean          runner_websocket_is_upgrade     (SoupServerMessage *msg);
 RunnerWebsocket  *runner_websocket_accept         (SoupServerMessage *msg,
-                                                   gsize              max_frame,
+                                                   gsize              max_message,
                                                    GError           **error);
 gboolean          runner_websocket_is_open        (RunnerWebsocket   *self);
 gsize             runner_websocket_get_queued     (RunnerWebsocket   *self);
@@ -20,6 +20,8 @@ void              runner_websocket_send_text      (RunnerWebsocket   *self,
                                                    GBytes            *text);
 void              runner_websocket_send_binary    (RunnerWebsocket   *self,
                                                    GBytes            *data);
+void              runner_websocket_set_max_message (RunnerWebsocket *self,
+                                                   gsize              max_message);
 void              runner_websocket_set_keepalive  (RunnerWebsocket   *self,
                                                    guint              seconds);
 void              runner_websocket_close          (RunnerWebsocket   *self,

@@ -379,39 +379,157 @@ runner_test_http_get (RunnerTestServer  *server,
 }
 
 /**
- * runner_test_raw_websocket:
+ * runner_test_raw_websocket_at:
+ * @path: the request target, query included
  *
- * A plain-WebSocket connection made by hand on a socket, that reads nothing
- * unless the test does: a peer that is slow, or gone without closing.
+ * A WebSocket connection made by hand on a blocking socket, that reads
+ * nothing unless the test does: a peer that is slow, gone without closing,
+ * or sending frames no library would.
  *
- * Returns: (transfer full): the connection, after the 101 response
+ * Returns: (transfer full): the connection, after the 101 response (and
+ *   nothing of what follows it)
  */
 GSocketConnection *
-runner_test_raw_websocket (RunnerTestServer *server)
+runner_test_raw_websocket_at (RunnerTestServer *server,
+                              const char       *path)
 {
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *handshake = NULL;
+  g_autoptr(GString) response = g_string_new (NULL);
   GSocketConnection *conn;
   GOutputStream *out;
-  char buf[1024];
-  gssize n;
 
   conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1", server->port, NULL, &error);
   g_assert_no_error (error);
-  handshake = g_strdup_printf ("GET /ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+  handshake = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                               "Sec-WebSocket-Version: 13\r\n\r\n", server->token);
+                               "Sec-WebSocket-Version: 13\r\n\r\n", path);
   out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
   g_output_stream_write_all (out, handshake, strlen (handshake), NULL, NULL, &error);
   g_assert_no_error (error);
-  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf - 1,
-                           NULL, &error);
-  g_assert_no_error (error);
-  buf[MAX (n, 0)] = '\0';
-  g_assert_nonnull (strstr (buf, "101"));
+
+  /* Byte by byte: the server may write its first frame right after. */
+  while (!g_str_has_suffix (response->str, "\r\n\r\n"))
+    {
+      char c;
+      gssize n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), &c, 1,
+                                      NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, ==, 1);
+      g_string_append_c (response, c);
+    }
+  g_assert_true (g_str_has_prefix (response->str, "HTTP/1.1 101"));
   return conn;
+}
+
+/**
+ * runner_test_raw_websocket:
+ *
+ * runner_test_raw_websocket_at() on the plain WebSocket, with the token.
+ */
+GSocketConnection *
+runner_test_raw_websocket (RunnerTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/ws?token=%s", server->token);
+
+  return runner_test_raw_websocket_at (server, path);
+}
+
+/**
+ * runner_test_ws_send_frame:
+ * @first: the first byte: FIN bit and opcode (0x81 a whole text message,
+ *   0x01 its first fragment, 0x00 a middle one, 0x80 the last)
+ *
+ * Writes one masked client frame.
+ *
+ * Returns: whether the whole frame was written
+ */
+gboolean
+runner_test_ws_send_frame (GSocketConnection *conn,
+                           guint8             first,
+                           const void        *payload,
+                           gsize              len)
+{
+  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  g_autoptr(GByteArray) frame = g_byte_array_sized_new (len + 14);
+  const guint8 *data = payload;
+  guint8 header[10];
+  gsize header_len;
+
+  header[0] = first;
+  if (len < 126)
+    {
+      header[1] = 0x80 | len;
+      header_len = 2;
+    }
+  else if (len < 65536)
+    {
+      header[1] = 0x80 | 126;
+      header[2] = len >> 8;
+      header[3] = len & 0xff;
+      header_len = 4;
+    }
+  else
+    {
+      header[1] = 0x80 | 127;
+      for (guint i = 0; i < 8; i++)
+        header[2 + i] = ((guint64) len >> (8 * (7 - i))) & 0xff;
+      header_len = 10;
+    }
+  g_byte_array_append (frame, header, header_len);
+  g_byte_array_append (frame, mask, 4);
+  g_byte_array_set_size (frame, header_len + 4 + len);
+  for (gsize i = 0; i < len; i++)
+    frame->data[header_len + 4 + i] = data[i] ^ mask[i % 4];
+
+  return g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
+                                    frame->data, frame->len, NULL, NULL, NULL);
+}
+
+/**
+ * runner_test_ws_read_frame:
+ * @first: (out): the frame's first byte (FIN bit and opcode)
+ *
+ * Reads one (unmasked) server frame, blocking.
+ *
+ * Returns: (transfer full) (nullable): its payload, or %NULL at the end of
+ *   the stream or on an error
+ */
+GBytes *
+runner_test_ws_read_frame (GSocketConnection *conn,
+                           guint8            *first)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  guint8 header[10];
+  guint64 len;
+  gsize got = 0;
+  guint8 *payload;
+
+  if (!g_input_stream_read_all (in, header, 2, &got, NULL, NULL) || got < 2)
+    return NULL;
+  *first = header[0];
+  len = header[1] & 0x7f;
+  if (len >= 126)
+    {
+      gsize extra = len == 126 ? 2 : 8;
+
+      if (!g_input_stream_read_all (in, header + 2, extra, &got, NULL, NULL) || got < extra)
+        return NULL;
+      len = 0;
+      for (gsize i = 0; i < extra; i++)
+        len = (len << 8) | header[2 + i];
+    }
+  g_assert_cmpuint (len, <, 64 * 1024 * 1024);
+  payload = g_malloc (len);
+  if (!g_input_stream_read_all (in, payload, len, &got, NULL, NULL) || got < len)
+    {
+      g_free (payload);
+      return NULL;
+    }
+  return g_bytes_new_take (payload, len);
 }
 
 /* The client */

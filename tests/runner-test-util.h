@@ -52,7 +52,15 @@ guint             runner_test_http_get         (RunnerTestServer   *server,
                                                 const char         *bearer,
                                                 char              **body);
 
-GSocketConnection *runner_test_raw_websocket (RunnerTestServer *server);
+GSocketConnection *runner_test_raw_websocket    (RunnerTestServer  *server);
+GSocketConnection *runner_test_raw_websocket_at (RunnerTestServer  *server,
+                                                 const char        *path);
+gboolean           runner_test_ws_send_frame    (GSocketConnection *conn,
+                                                 guint8             first,
+                                                 const void        *payload,
+                                                 gsize              len);
+GBytes            *runner_test_ws_read_frame    (GSocketConnection *conn,
+                                                 guint8            *first);
 
 typedef struct
 {

@@ -859,6 +859,136 @@ test_websocket_only (void)
   runner_test_wait_or_fail (no_clients, eio, WAIT_MS, "the client to be dropped");
 }
 
+/* Raw frames, for what libsoup's client never sends: fragments. */
+
+#define WS_PATH "/socket.io/?EIO=4&transport=websocket"
+
+/* The next text frame (control frames skipped), or NULL at the end */
+static char *
+raw_next_text (GSocketConnection *conn)
+{
+  for (;;)
+    {
+      guint8 first = 0;
+      g_autoptr(GBytes) payload = runner_test_ws_read_frame (conn, &first);
+
+      if (payload == NULL)
+        return NULL;
+      if ((first & 0x0f) == 0x1)
+        return g_strndup (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
+    }
+}
+
+static char *
+connect_of_size (const char *token,
+                 gsize       size)
+{
+  GString *connect = g_string_new (NULL);
+
+  g_string_printf (connect, "40{\"token\":\"%s\",\"pad\":\"", token);
+  while (connect->len < size - 2)
+    g_string_append_c (connect, 'x');
+  g_string_append (connect, "\"}");
+  return g_string_free (connect, FALSE);
+}
+
+/* Before its CONNECT is accepted, a session takes only small messages. */
+static void
+test_preauth_limit (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autofree char *big_connect = connect_of_size (eio->server->token, 8192);
+  g_autofree char *connect = g_strdup_printf ("40{\"token\":\"%s\"}", eio->server->token);
+  g_autofree char *event = event_of_size (16384);
+  g_autofree char *acked = g_strdup_printf ("427%s", event + 2);
+  g_autoptr(JsonNode) open = NULL;
+  gsize len = strlen (acked);
+  char *body = NULL;
+  char *text;
+
+  /* A CONNECT over the bound, though the token is right: closed unanswered */
+  {
+    g_autoptr(GSocketConnection) conn = runner_test_raw_websocket_at (eio->server, WS_PATH);
+
+    text = raw_next_text (conn);
+    g_assert_true (text != NULL && text[0] == '0');
+    g_free (text);
+    g_assert_true (runner_test_ws_send_frame (conn, 0x81, big_connect, strlen (big_connect)));
+    while ((text = raw_next_text (conn)) != NULL)
+      {
+        g_assert_false (g_str_has_prefix (text, "40"));
+        g_free (text);
+      }
+  }
+
+  /* Connected, a large event is fine, in fragments too */
+  {
+    g_autoptr(GSocketConnection) conn = runner_test_raw_websocket_at (eio->server, WS_PATH);
+
+    text = raw_next_text (conn);
+    g_free (text);
+    g_assert_true (runner_test_ws_send_frame (conn, 0x81, connect, strlen (connect)));
+    text = raw_next_text (conn);
+    g_assert_true (text != NULL && g_str_has_prefix (text, "40{\"sid\":\""));
+    g_free (text);
+
+    g_assert_true (runner_test_ws_send_frame (conn, 0x01, acked, 2));
+    g_assert_true (runner_test_ws_send_frame (conn, 0x89, "p", 1));
+    g_assert_true (runner_test_ws_send_frame (conn, 0x00, acked + 2, len / 2 - 2));
+    g_assert_true (runner_test_ws_send_frame (conn, 0x80, acked + len / 2, len - len / 2));
+    while ((text = raw_next_text (conn)) != NULL && !g_str_has_prefix (text, "437["))
+      g_free (text);
+    g_assert_nonnull (text);
+    g_free (text);
+  }
+
+  /* The same bound over polling: 413, and the session is gone */
+  open = eio_handshake (eio);
+  g_assert_cmpuint (eio_post (eio, big_connect), ==, 413);
+  g_clear_pointer (&open, json_node_unref);
+
+  /* Connected: up to maxPayload (the path is refused, not the packet) */
+  eio_connect (eio);
+  g_assert_cmpuint (eio_post (eio, event), ==, 200);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_nonnull (strstr (body, "error:runner"));
+  g_free (body);
+}
+
+/* A message that never ends, before any CONNECT: the connection is closed
+ * and the server's memory stays flat. */
+static void
+test_preauth_flood (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autoptr(GSocketConnection) conn = runner_test_raw_websocket_at (eio->server, WS_PATH);
+  gsize chunk_len = 64 * 1024;
+  g_autofree char *chunk = g_strnfill (chunk_len, 'x');
+  g_autofree char *open = raw_next_text (conn);
+  gint64 rss_before, rss_after;
+  gboolean sent_all;
+  gsize sent;
+
+  g_assert_true (open != NULL && open[0] == '0');
+  rss_before = runner_test_rss_kb (runner_test_server_get_pid (eio->server));
+
+  sent_all = runner_test_ws_send_frame (conn, 0x01, "40{\"token\":\"", 12);
+  for (sent = 12; sent_all && sent < 64 * 1024 * 1024; sent += chunk_len)
+    sent_all = runner_test_ws_send_frame (conn, 0x00, chunk, chunk_len);
+  rss_after = runner_test_rss_kb (runner_test_server_get_pid (eio->server));
+  g_test_message ("%zu bytes sent; RSS %" G_GINT64_FORMAT " kB -> %" G_GINT64_FORMAT " kB",
+                  sent, rss_before, rss_after);
+
+  g_assert_false (sent_all);
+  /* AddressSanitizer keeps freed memory in quarantine: RSS says nothing there. */
+#ifndef __SANITIZE_ADDRESS__
+  g_assert_cmpint (rss_after - rss_before, <, 16 * 1024);
+#endif
+
+  /* The server still serves */
+  eio_connect (eio);
+}
+
 static SoupMessage *
 send_with_origin (Eio        *eio,
                   const char *method,
@@ -980,6 +1110,8 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/upgrade", test_upgrade);
   g_test_add_func ("/runner/socketio/upgrade-interrupted", test_upgrade_interrupted);
   g_test_add_func ("/runner/socketio/websocket-only", test_websocket_only);
+  g_test_add_func ("/runner/socketio/preauth-limit", test_preauth_limit);
+  g_test_add_func ("/runner/socketio/preauth-flood", test_preauth_flood);
   g_test_add_func ("/runner/socketio/cors", test_cors);
   g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
   g_test_add_func ("/runner/socketio/shutdown", test_shutdown);
