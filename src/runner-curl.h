@@ -30,4 +30,6 @@ gboolean          runner_curl_load          (GError **error);
 const RunnerCurl *runner_curl               (void);
 void              runner_curl_easy_cleanup  (CURL    *curl);
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, runner_curl_easy_cleanup)
+
 G_END_DECLS
