@@ -1015,6 +1015,7 @@ runner_s3_new_with_credentials (const char  *bucket,
                                 GError     **error)
 {
   g_autoptr(RunnerS3) self = NULL;
+  const RunnerCurl *libcurl;
 
   g_return_val_if_fail (bucket != NULL, NULL);
   g_return_val_if_fail (access_key != NULL && secret_key != NULL, NULL);
@@ -1024,11 +1025,12 @@ runner_s3_new_with_credentials (const char  *bucket,
       g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID, _("Invalid S3 bucket name “%s”"), bucket);
       return NULL;
     }
-  if (!runner_curl_load (error))
+  libcurl = runner_curl_load (error);
+  if (libcurl == NULL)
     return NULL;
 
   self = g_object_new (RUNNER_TYPE_S3, NULL);
-  self->libcurl = runner_curl ();
+  self->libcurl = libcurl;
   self->bucket = g_strdup (bucket);
   self->region = g_strdup (region != NULL && region[0] != '\0' ? region : "us-east-1");
   self->access_key = g_strdup (access_key);
