@@ -10,22 +10,39 @@
 
 #include "runner-library.h"
 
+/* The oldest libcurl Runner is built against (meson.build): keep in step. */
+#define MIN_VERSION RUNNER_LIBRARY_VERSION (7, 75, 0)
+
 static RunnerCurl api;
+static typeof (curl_version_info) *version_info;
 static typeof (curl_global_init) *global_init;
 
-static const RunnerLibrarySymbol curl_symbols[] = {
-  { "curl_global_init", (gpointer *) &global_init },
-  { "curl_easy_init", (gpointer *) &api.easy_init },
-  { "curl_easy_cleanup", (gpointer *) &api.easy_cleanup },
-  { "curl_easy_reset", (gpointer *) &api.easy_reset },
-  { "curl_easy_setopt", (gpointer *) &api.easy_setopt },
-  { "curl_easy_perform", (gpointer *) &api.easy_perform },
-  { "curl_easy_getinfo", (gpointer *) &api.easy_getinfo },
-  { "curl_easy_strerror", (gpointer *) &api.easy_strerror },
-  { "curl_slist_append", (gpointer *) &api.slist_append },
-  { "curl_slist_free_all", (gpointer *) &api.slist_free_all },
+#define CURL_SYMBOL(name) RUNNER_LIBRARY_SYMBOL (api.name, curl_##name)
+
+static const RunnerLibrarySymbol version_symbols[] = {
+  RUNNER_LIBRARY_SYMBOL (version_info, curl_version_info),
   { NULL, NULL },
 };
+
+static const RunnerLibrarySymbol curl_symbols[] = {
+  RUNNER_LIBRARY_SYMBOL (global_init, curl_global_init),
+  CURL_SYMBOL (easy_init),
+  CURL_SYMBOL (easy_cleanup),
+  CURL_SYMBOL (easy_reset),
+  CURL_SYMBOL (easy_setopt),
+  CURL_SYMBOL (easy_perform),
+  CURL_SYMBOL (easy_getinfo),
+  CURL_SYMBOL (easy_strerror),
+  CURL_SYMBOL (slist_append),
+  CURL_SYMBOL (slist_free_all),
+  { NULL, NULL },
+};
+
+static guint
+loaded_version (void)
+{
+  return version_info (CURLVERSION_NOW)->version_num;
+}
 
 /* curl's global state (the TLS libraries) stays for the process. */
 static gboolean
@@ -38,6 +55,9 @@ static RunnerLibrary curl_library = {
   .env = "RUNNER_CURL_LIBRARY",
   .soname = "libcurl.so.4",
   .feature = N_("S3 sync is unavailable"),
+  .version_symbols = version_symbols,
+  .version = loaded_version,
+  .min_version = MIN_VERSION,
   .symbols = curl_symbols,
   .init = init_curl,
 };
@@ -46,30 +66,17 @@ static RunnerLibrary curl_library = {
  * runner_curl_load:
  * @error: return location for a #GError
  *
- * Loads libcurl and calls curl_global_init() if that has not been tried
- * yet. Safe from any thread.
+ * Loads libcurl, checks that it is 7.75.0 or later and calls
+ * curl_global_init(), if that has not been tried yet. Safe from any thread.
  *
- * Returns: %TRUE if runner_curl() may be used, else %FALSE with
+ * Returns: (transfer none) (nullable): the libcurl functions, or %NULL with
  *   %RUNNER_ERROR_UNAVAILABLE (the same on every later call)
  */
-gboolean
+const RunnerCurl *
 runner_curl_load (GError **error)
 {
-  return runner_library_load (&curl_library, error);
-}
-
-/**
- * runner_curl:
- *
- * The libcurl functions; only after runner_curl_load() succeeded.
- *
- * Returns: (transfer none): the table
- */
-const RunnerCurl *
-runner_curl (void)
-{
-  g_return_val_if_fail (api.easy_init != NULL, &api);
-
+  if (!runner_library_load (&curl_library, error))
+    return NULL;
   return &api;
 }
 
@@ -77,7 +84,8 @@ runner_curl (void)
  * runner_curl_easy_cleanup:
  * @curl: (nullable): an easy handle
  *
- * curl_easy_cleanup(), as a #GDestroyNotify for handles of runner_curl().
+ * curl_easy_cleanup(), as a #GDestroyNotify for handles made with the table
+ * of runner_curl_load().
  */
 void
 runner_curl_easy_cleanup (CURL *curl)

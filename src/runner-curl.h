@@ -11,7 +11,9 @@ G_BEGIN_DECLS
  * The part of libcurl that S3 sync uses, loaded when the first S3 client is
  * made: libcurl pulls in OpenSSL, GnuTLS, LDAP, SSH, RTMP and more, which a
  * daemon without S3 sync should not map. The binary is built against curl's
- * headers only, so every pointer below has curl's own prototype.
+ * headers only, so every pointer below has curl's own prototype (checked
+ * where it is resolved, RUNNER_LIBRARY_SYMBOL()). The table is only ever
+ * handed out by a load that succeeded.
  */
 typedef struct
 {
@@ -26,8 +28,9 @@ typedef struct
   typeof (curl_slist_free_all) *slist_free_all;
 } RunnerCurl;
 
-gboolean          runner_curl_load          (GError **error);
-const RunnerCurl *runner_curl               (void);
+const RunnerCurl *runner_curl_load          (GError **error);
 void              runner_curl_easy_cleanup  (CURL    *curl);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, runner_curl_easy_cleanup)
 
 G_END_DECLS

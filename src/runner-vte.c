@@ -10,28 +10,54 @@
 
 #include "runner-library.h"
 
+/* The oldest VTE Runner is built against (meson.build): keep in step. */
+#define MIN_VERSION RUNNER_LIBRARY_VERSION (0, 70, 0)
+
 /* The prototypes come from VTE's headers, so a call through these pointers
  * is checked as a direct call would be. */
 typedef struct
 {
-  typeof (vte_pty_new_sync) *pty_new_sync;
-  typeof (vte_pty_get_fd)   *pty_get_fd;
-  typeof (vte_pty_set_size) *pty_set_size;
+  typeof (vte_get_major_version) *get_major_version;
+  typeof (vte_get_minor_version) *get_minor_version;
+  typeof (vte_get_micro_version) *get_micro_version;
+  typeof (vte_pty_new_sync)      *pty_new_sync;
+  typeof (vte_pty_get_fd)        *pty_get_fd;
+  typeof (vte_pty_set_size)      *pty_set_size;
 } VteFuncs;
 
 static VteFuncs vte;
 
-static const RunnerLibrarySymbol vte_symbols[] = {
-  { "vte_pty_new_sync", (gpointer *) &vte.pty_new_sync },
-  { "vte_pty_get_fd", (gpointer *) &vte.pty_get_fd },
-  { "vte_pty_set_size", (gpointer *) &vte.pty_set_size },
+#define VTE_SYMBOL(name) RUNNER_LIBRARY_SYMBOL (vte.name, vte_##name)
+
+static const RunnerLibrarySymbol version_symbols[] = {
+  VTE_SYMBOL (get_major_version),
+  VTE_SYMBOL (get_minor_version),
+  VTE_SYMBOL (get_micro_version),
   { NULL, NULL },
 };
+
+static const RunnerLibrarySymbol vte_symbols[] = {
+  VTE_SYMBOL (pty_new_sync),
+  VTE_SYMBOL (pty_get_fd),
+  VTE_SYMBOL (pty_set_size),
+  { NULL, NULL },
+};
+
+static guint
+loaded_version (void)
+{
+  return RUNNER_LIBRARY_VERSION (MIN (vte.get_major_version (), 255),
+                                 MIN (vte.get_minor_version (), 255),
+                                 MIN (vte.get_micro_version (), 255));
+}
 
 static RunnerLibrary vte_library = {
   .env = "RUNNER_VTE_LIBRARY",
   .soname = "libvte-2.91.so.0",
   .feature = N_("Terminals are unavailable"),
+  .version_symbols = version_symbols,
+  .version = loaded_version,
+  .min_version = MIN_VERSION,
   .symbols = vte_symbols,
 };
 
@@ -39,7 +65,8 @@ static RunnerLibrary vte_library = {
  * runner_vte_load:
  * @error: return location for a #GError
  *
- * Loads libvte if that has not been tried yet. Safe from any thread.
+ * Loads libvte and checks that it is 0.70 or later, if that has not been
+ * tried yet. Safe from any thread.
  *
  * Returns: %TRUE if the VtePty functions are there, else %FALSE with
  *   %RUNNER_ERROR_UNAVAILABLE (the same on every later call)
