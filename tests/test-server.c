@@ -724,6 +724,46 @@ test_file_operations (void)
   runner_test_server_stop (server);
 }
 
+/* Pushes about names that are not UTF-8 reach the client and leave nothing
+ * counted as queued: the client is not slowed down or dropped. Criticals are
+ * not fatal here, as in production. */
+static void
+test_unsendable_names (void)
+{
+  const char *args[] = { "--max-queued=16384", NULL };
+  const char *env[] = { "G_DEBUG=", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, env);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  g_autoptr(JsonNode) reply = NULL;
+
+  /* In batches that stay well below the cap even when pushed at once:
+   * 160 pushes of about 130 bytes are over it only if they stay counted. */
+  for (guint batch = 0; batch < 10; batch++)
+    {
+      guint changed = 0;
+
+      for (guint i = 0; i < 16; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("bad\xff%02u-%02u.txt", batch, i);
+          g_autofree char *path = workspace_path (server, name);
+
+          g_assert_true (g_file_set_contents_full (path, "x", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+        }
+      while (changed < 16)
+        {
+          g_autoptr(JsonNode) event = runner_test_client_wait_event (client, "file:changed");
+          if (json_object_has_member (runner_test_data (event), "pathBytes"))
+            changed++;
+        }
+    }
+
+  write_file (server, "good.txt", "still here");
+  reply = runner_test_client_request (client, "fetchContent", "{\"path\":\"good.txt\"}");
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "content"), ==, "still here");
+  g_assert_false (client->closed);
+  runner_test_server_stop (server);
+}
+
 /* Limits */
 
 static void
@@ -901,6 +941,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/update-content", test_update_content);
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
   g_test_add_func ("/runner/server/files/text-rules", test_text_rules);
+  g_test_add_func ("/runner/server/files/unsendable-names", test_unsendable_names);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);
