@@ -485,10 +485,12 @@ node_has_surrogate (JsonNode *node,
  * runner_request_check_text:
  *
  * A lone UTF-16 surrogate (`"\ud800"`) is valid JSON but no text: no file
- * name or content can hold it. Requests with one anywhere are refused.
+ * name or content can hold it. Requests with one anywhere are refused, and
+ * so are event names with U+0000.
  *
  * Returns: %FALSE with @error set (EINVAL) if the event name or any string
- *   or member name of the argument holds one
+ *   or member name of the argument holds a lone surrogate, or the event
+ *   name U+0000
  */
 gboolean
 runner_request_check_text (RunnerRequest  *self,
@@ -500,6 +502,12 @@ runner_request_check_text (RunnerRequest  *self,
     {
       g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
                            "A string holds a lone UTF-16 surrogate");
+      return FALSE;
+    }
+  if (runner_utf8_has_json_nul (self->event))
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           "The event name must not contain U+0000");
       return FALSE;
     }
   return TRUE;

@@ -624,6 +624,10 @@ test_text_rules (void)
   reply = runner_test_client_wait_id (client, 4242);
   assert_error (reply, "EINVAL");
   json_node_unref (reply);
+  runner_test_client_send (client, "{\"event\":\"fetchDir\\u0000x\",\"id\":4243}");
+  reply = runner_test_client_wait_id (client, 4243);
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
 
   /* NUL: refused in paths, nothing changed; kept in text content */
   reply = runner_test_client_request (client, "updateContent",
