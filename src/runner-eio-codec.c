@@ -565,7 +565,8 @@ json_append_3 (GString *out,
  * json_skip_string() accepted. \u0000 becomes the bytes C0 80 (as in
  * modified UTF-8) and a lone surrogate its three-byte form (ED A0 80 to
  * ED BF BF): neither can come from valid input, so NUL survives C strings
- * and both stay recognizable (see runner_json_string_has_nul()). */
+ * and both stay recognizable (runner_utf8_has_json_nul() and
+ * runner_utf8_has_json_surrogate()). */
 static char *
 json_read_string (const char *text,
                   gsize      *pos)
