@@ -380,12 +380,19 @@ runner_client_dispatch (RunnerClient  *self,
                         RunnerRequest *request)
 {
   RunnerClientPrivate *priv = runner_client_get_instance_private (self);
+  g_autoptr(GError) error = NULL;
 
   g_return_if_fail (RUNNER_IS_CLIENT (self));
   g_return_if_fail (request != NULL);
 
   if (priv->closed)
     return;
+
+  if (!runner_request_check_text (request, &error))
+    {
+      runner_request_fail (request, error);
+      return;
+    }
 
   if (priv->in_flight >= MAX_IN_FLIGHT || priv->waiting.length > 0)
     {

@@ -1008,6 +1008,7 @@ runner_dbus_new (RunnerServer *server)
   RunnerDbus *self;
   RunnerDbusRunner1 *iface;
   RunnerConfig *config;
+  g_autofree char *root = NULL;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
 
@@ -1017,8 +1018,9 @@ runner_dbus_new (RunnerServer *server)
   config = runner_server_get_config (server);
 
   runner_dbus_runner1_set_version (iface, PACKAGE_VERSION);
-  runner_dbus_runner1_set_workspace (iface,
-                                     runner_workspace_get_root (runner_server_get_workspace (server)));
+  /* D-Bus strings are UTF-8: a root that is not shows with U+FFFD. */
+  root = g_utf8_make_valid (runner_workspace_get_root (runner_server_get_workspace (server)), -1);
+  runner_dbus_runner1_set_workspace (iface, root);
   runner_dbus_runner1_set_port (iface, runner_server_get_port (server));
   runner_dbus_runner1_set_app_port (iface, config->user_port);
   runner_dbus_runner1_set_clients (iface, runner_server_get_n_clients (server));

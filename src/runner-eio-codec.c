@@ -541,6 +541,198 @@ json_is_strict (const char *text,
     }
 }
 
+static guint
+json_hex4 (const char *p)
+{
+  guint v = 0;
+
+  for (guint i = 0; i < 4; i++)
+    v = v << 4 | (guint) g_ascii_xdigit_value (p[i]);
+  return v;
+}
+
+static void
+json_append_3 (GString *out,
+               guint    u)
+{
+  char b[3] = { (char) (0xe0 | u >> 12), (char) (0x80 | ((u >> 6) & 0x3f)),
+                (char) (0x80 | (u & 0x3f)) };
+
+  g_string_append_len (out, b, 3);
+}
+
+/* Decodes the string at text[*pos] (its opening quote), which
+ * json_skip_string() accepted. \u0000 becomes the bytes C0 80 (as in
+ * modified UTF-8) and a lone surrogate its three-byte form (ED A0 80 to
+ * ED BF BF): neither can come from valid input, so NUL survives C strings
+ * and both stay recognizable (runner_utf8_has_json_nul() and
+ * runner_utf8_has_json_surrogate()). */
+static char *
+json_read_string (const char *text,
+                  gsize      *pos)
+{
+  GString *out = g_string_new (NULL);
+  gsize p = *pos + 1;
+
+  for (;;)
+    {
+      gsize run = p;
+      guint u;
+
+      while (text[p] != '"' && text[p] != '\\')
+        p++;
+      g_string_append_len (out, text + run, p - run);
+      if (text[p] == '"')
+        break;
+
+      p++;
+      switch (text[p++])
+        {
+        case 'b': g_string_append_c (out, '\b'); break;
+        case 'f': g_string_append_c (out, '\f'); break;
+        case 'n': g_string_append_c (out, '\n'); break;
+        case 'r': g_string_append_c (out, '\r'); break;
+        case 't': g_string_append_c (out, '\t'); break;
+        case 'u':
+          u = json_hex4 (text + p);
+          p += 4;
+          if (u >= 0xd800 && u < 0xdc00 && text[p] == '\\' && text[p + 1] == 'u')
+            {
+              guint lo = json_hex4 (text + p + 2);
+
+              if (lo >= 0xdc00 && lo < 0xe000)
+                {
+                  g_string_append_unichar (out, 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00));
+                  p += 6;
+                  break;
+                }
+            }
+          if (u == 0)
+            g_string_append_len (out, "\xc0\x80", 2);
+          else if (u >= 0xd800 && u < 0xe000)
+            json_append_3 (out, u);
+          else
+            g_string_append_unichar (out, u);
+          break;
+        default:
+          /* '"', '\\' and '/' stand for themselves */
+          g_string_append_c (out, text[p - 1]);
+          break;
+        }
+    }
+
+  *pos = p + 1;
+  return g_string_free (out, FALSE);
+}
+
+static JsonNode *
+json_read_scalar (const char *text,
+                  gsize       len,
+                  gsize      *pos)
+{
+  JsonNode *node = json_node_alloc ();
+  gsize start = *pos;
+  char c = text[start];
+
+  if (c == '"')
+    {
+      g_autofree char *str = json_read_string (text, pos);
+
+      return json_node_init_string (node, str);
+    }
+  if (c == 't' || c == 'f' || c == 'n')
+    {
+      json_skip_literal (text, len, pos);
+      return c == 'n' ? json_node_init_null (node) : json_node_init_boolean (node, c == 't');
+    }
+
+  /* As json-glib: a fraction or an exponent makes a double. */
+  json_skip_number (text, len, pos);
+  {
+    g_autofree char *number = g_strndup (text + start, *pos - start);
+
+    if (strpbrk (number, ".eE") != NULL)
+      return json_node_init_double (node, g_ascii_strtod (number, NULL));
+    return json_node_init_int (node, g_ascii_strtoll (number, NULL, 10));
+  }
+}
+
+typedef struct
+{
+  JsonNode *container; /* unowned: its parent or the root holds it */
+  char     *key;       /* owned: the member name awaiting its value */
+} JsonLevel;
+
+/* Builds the value of @text, which json_is_strict() accepted, without
+ * recursion. */
+static JsonNode *
+json_build (const char *text,
+            gsize       len)
+{
+  g_autoptr(GArray) stack = g_array_new (FALSE, FALSE, sizeof (JsonLevel));
+  JsonNode *root = NULL;
+  gsize pos = 0;
+
+  while (pos < len)
+    {
+      char c = text[pos];
+      JsonLevel *top = stack->len > 0 ? &g_array_index (stack, JsonLevel, stack->len - 1) : NULL;
+      JsonNode *node;
+
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':')
+        {
+          pos++;
+          continue;
+        }
+      if (c == '}' || c == ']')
+        {
+          g_array_set_size (stack, stack->len - 1);
+          pos++;
+          continue;
+        }
+      if (c == '"' && top != NULL && JSON_NODE_HOLDS_OBJECT (top->container) && top->key == NULL)
+        {
+          top->key = json_read_string (text, &pos);
+          continue;
+        }
+
+      if (c == '{')
+        {
+          g_autoptr(JsonObject) object = json_object_new ();
+
+          node = json_node_init_object (json_node_alloc (), object);
+        }
+      else if (c == '[')
+        {
+          g_autoptr(JsonArray) array = json_array_new ();
+
+          node = json_node_init_array (json_node_alloc (), array);
+        }
+      else
+        node = json_read_scalar (text, len, &pos);
+
+      if (top == NULL)
+        root = node;
+      else if (JSON_NODE_HOLDS_ARRAY (top->container))
+        json_array_add_element (json_node_get_array (top->container), node);
+      else
+        {
+          json_object_set_member (json_node_get_object (top->container), top->key, node);
+          g_clear_pointer (&top->key, g_free);
+        }
+
+      if (c == '{' || c == '[')
+        {
+          JsonLevel level = { node, NULL };
+
+          g_array_append_val (stack, level);
+          pos++;
+        }
+    }
+
+  return root;
+}
+
 /**
  * runner_sio_json_parse:
  * @text: JSON text from a peer
@@ -549,7 +741,9 @@ json_is_strict (const char *text,
  * @error: return location for a %RUNNER_ERROR_INVALID error
  *
  * Parses untrusted JSON safely: valid UTF-8, strict RFC 8259 syntax (as
- * JavaScript's JSON.parse), bounded nesting, one value.
+ * JavaScript's JSON.parse), bounded nesting, one value. Strings keep what
+ * JSON can say and C strings cannot: see json_read_string() for NUL and
+ * lone surrogates.
  *
  * Returns: (transfer full) (nullable): the value
  */
@@ -559,10 +753,6 @@ runner_sio_json_parse (const char  *text,
                        guint        max_depth,
                        GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
-
   g_return_val_if_fail (text != NULL || len == 0, NULL);
 
   if (len == 0 || !g_utf8_validate_len (text, len, NULL))
@@ -577,22 +767,7 @@ runner_sio_json_parse (const char  *text,
       return NULL;
     }
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local_error))
-    {
-      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID, "Invalid JSON: %s",
-                   local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
-  if (root == NULL)
-    {
-      fail (error, "Invalid JSON");
-      return NULL;
-    }
-
-  return json_node_ref (root);
+  return json_build (text, len);
 }
 
 /* ---- Socket.IO ---------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "runner-error.h"
+#include "runner-utf8.h"
 
 /*
  * RunnerEioSession: one Engine.IO (protocol 4) connection.
@@ -290,10 +291,16 @@ void
 runner_eio_session_send_frame (RunnerEioSession *self,
                                GBytes           *frame)
 {
+  g_autoptr(GBytes) text = NULL;
+
   g_return_if_fail (RUNNER_IS_EIO_SESSION (self));
   g_return_if_fail (frame != NULL && g_bytes_get_size (frame) > 0);
 
-  queue_frame (self, frame, FALSE);
+  /* Text goes to JavaScript clients, over polling too: UTF-8 only. */
+  text = runner_utf8_make_valid_bytes (frame);
+  if (text != frame)
+    g_warning ("Packet of %zu bytes was not UTF-8; sent with U+FFFD", g_bytes_get_size (frame));
+  queue_frame (self, text, FALSE);
 }
 
 /**
@@ -332,7 +339,7 @@ runner_eio_session_send (RunnerEioSession    *self,
   if (text != NULL)
     g_string_append (out, text);
   frame = g_string_free_to_bytes (out);
-  queue_frame (self, frame, FALSE);
+  runner_eio_session_send_frame (self, frame);
 }
 
 static gboolean

@@ -61,6 +61,40 @@ tree_lists (RunnerFiles *self,
                  needle->str, needle->len) != NULL;
 }
 
+/* Takes @object. */
+static JsonNode *
+object_node (JsonObject *object)
+{
+  JsonNode *node = json_node_init_object (json_node_alloc (), object);
+
+  json_object_unref (object);
+  return node;
+}
+
+/* Sets @member to @virtual_path; a path that is not UTF-8 shows with U+FFFD
+ * there, and exactly, as base64, in @member + "Bytes". */
+static void
+set_path_member (JsonObject *object,
+                 const char *member,
+                 const char *virtual_path)
+{
+  g_autofree char *bytes_member = NULL;
+  g_autofree char *valid = NULL;
+  g_autofree char *encoded = NULL;
+
+  if (g_utf8_validate (virtual_path, -1, NULL))
+    {
+      json_object_set_string_member (object, member, virtual_path);
+      return;
+    }
+
+  valid = g_utf8_make_valid (virtual_path, -1);
+  json_object_set_string_member (object, member, valid);
+  bytes_member = g_strconcat (member, "Bytes", NULL);
+  encoded = g_base64_encode ((const guchar *) virtual_path, strlen (virtual_path));
+  json_object_set_string_member (object, bytes_member, encoded);
+}
+
 static void
 on_workspace_changed (RunnerWorkspace       *workspace,
                       const char            *path,
@@ -68,30 +102,26 @@ on_workspace_changed (RunnerWorkspace       *workspace,
                       const char            *other_path,
                       RunnerFiles           *self)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(RunnerMessage) message = NULL;
   static const char * const kinds[] = { "written", "created-dir", "deleted", "renamed" };
   g_autofree char *virtual_path = runner_workspace_to_virtual (workspace, path);
+  JsonObject *object;
 
   if (kind != RUNNER_WORKSPACE_CHANGE_WRITTEN || !tree_lists (self, path))
     drop_cache (self);
 
   /* New event: lets a front end follow changes made in the shell too. */
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, virtual_path);
-  json_builder_set_member_name (builder, "kind");
-  json_builder_add_string_value (builder, kind < G_N_ELEMENTS (kinds) ? kinds[kind] : "written");
+  object = json_object_new ();
+  set_path_member (object, "path", virtual_path);
+  json_object_set_string_member (object, "kind",
+                                 kind < G_N_ELEMENTS (kinds) ? kinds[kind] : "written");
   if (other_path != NULL)
     {
       g_autofree char *virtual_other = runner_workspace_to_virtual (workspace, other_path);
 
-      json_builder_set_member_name (builder, "to");
-      json_builder_add_string_value (builder, virtual_other);
+      set_path_member (object, "to", virtual_other);
     }
-  json_builder_end_object (builder);
-  message = runner_message_new ("file:changed", json_builder_get_root (builder));
+  message = runner_message_new ("file:changed", object_node (object));
   if (self->server != NULL)
     runner_server_broadcast (self->server, message);
 }
@@ -121,15 +151,6 @@ runner_files_init (RunnerFiles *self)
 }
 
 /* Helpers */
-
-static JsonNode *
-object_node (JsonObject *object)
-{
-  JsonNode *node = json_node_init_object (json_node_alloc (), object);
-
-  json_object_unref (object);
-  return node;
-}
 
 /* The root tree, shared by every refresh */
 
@@ -275,13 +296,14 @@ changed_reply (RunnerFiles   *self,
   g_autofree char *virtual_path = runner_workspace_to_virtual (self->workspace, path);
 
   json_object_set_boolean_member (result, "ok", TRUE);
-  json_object_set_string_member (result, "path", virtual_path);
+  set_path_member (result, "path", virtual_path);
   runner_request_reply (request, object_node (result));
 
   get_root_tree_async (self, broadcast_tree_cb, runner_request_ref (request));
 }
 
-/* Resolve a path argument: EINVAL when missing or not a string, EACCES outside. */
+/* Resolve a path argument (@member, or its bytes in @member + "Bytes"):
+ * EINVAL when missing or malformed, EACCES outside. */
 static char *
 path_arg (RunnerFiles    *self,
           RunnerRequest  *request,
@@ -289,13 +311,17 @@ path_arg (RunnerFiles    *self,
           gboolean        required,
           GError        **error)
 {
-  const char *path = runner_request_get_string (request, member, required, error);
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *path = runner_request_get_path (request, member, required, &local_error);
 
   if (path == NULL)
     {
-      if (required || (error != NULL && *error != NULL))
-        return NULL;
-      path = "";
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      path = g_strdup ("");
     }
 
   return runner_workspace_resolve (self->workspace, path, error);
@@ -457,6 +483,14 @@ content_json_thread (GTask        *task,
   offset = frame->len;
   g_string_append (frame, "{\"path\":");
   runner_json_append_string (frame, job->path, -1);
+  if (!g_utf8_validate (job->path, -1, NULL))
+    {
+      g_autofree char *encoded = g_base64_encode ((const guchar *) job->path, strlen (job->path));
+
+      g_string_append (frame, ",\"pathBytes\":\"");
+      g_string_append (frame, encoded);
+      g_string_append_c (frame, '"');
+    }
   g_string_append (frame, ",\"content\":\"");
   content_offset = frame->len;
   if (append_text_json (frame, content, len))
@@ -516,7 +550,7 @@ fetch_content_cb (GObject      *object,
   /* The main loop only sends: a 1 MiB file is escaped in the worker. */
   job = g_new0 (ContentJob, 1);
   job->content = bytes;
-  job->path = g_strdup (runner_request_get_string (request, "path", FALSE, NULL));
+  job->path = runner_request_get_path (request, "path", TRUE, NULL);
   task = g_task_new (NULL, NULL, content_json_cb, g_steal_pointer (&request));
   g_task_set_source_tag (task, fetch_content_cb);
   g_task_set_task_data (task, job, content_job_free);

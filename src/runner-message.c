@@ -6,6 +6,7 @@
 
 #include "runner-message.h"
 #include "runner-error.h"
+#include "runner-utf8.h"
 
 struct _RunnerMessage
 {
@@ -39,12 +40,13 @@ runner_json_to_string (JsonNode *node,
 /**
  * runner_json_append_string:
  * @out: where to append
- * @str: valid UTF-8
+ * @str: UTF-8
  * @len: its length, or -1 if NUL-terminated
  *
  * Appends @str as a quoted JSON string. Runs of plain bytes are copied in one
  * go, which makes this several times faster than json-glib's generator on
- * large text (file contents, terminal output).
+ * large text (file contents, terminal output). Invalid UTF-8 in @str shows
+ * as U+FFFD: what Runner sends is always valid text.
  */
 void
 runner_json_append_string (GString    *out,
@@ -58,6 +60,18 @@ runner_json_append_string (GString    *out,
   if (len < 0)
     len = strlen (str);
   end = p + len;
+
+  if (G_UNLIKELY (!runner_utf8_validate (p, len)))
+    {
+      gsize start = out->len;
+
+      g_string_set_size (out, start + 1 + len * RUNNER_UTF8_JSON_EXPANSION + 1);
+      out->str[start] = '"';
+      start += 1 + runner_utf8_escape_json (p, len, out->str + start + 1);
+      g_string_truncate (out, start);
+      g_string_append_c (out, '"');
+      return;
+    }
 
   g_string_append_c (out, '"');
   run = p;
@@ -108,7 +122,15 @@ runner_json_error_new (const GError *error)
   json_builder_set_member_name (builder, "code");
   json_builder_add_string_value (builder, runner_error_to_code (error));
   json_builder_set_member_name (builder, "message");
-  json_builder_add_string_value (builder, error->message);
+  /* A message may quote a name that is not UTF-8. */
+  if (g_utf8_validate (error->message, -1, NULL))
+    json_builder_add_string_value (builder, error->message);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (error->message, -1);
+
+      json_builder_add_string_value (builder, valid);
+    }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 

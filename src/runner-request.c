@@ -6,6 +6,8 @@
 
 #include "runner-request.h"
 #include "runner-error.h"
+#include "runner-eio-codec.h"
+#include "runner-utf8.h"
 
 struct _RunnerRequest
 {
@@ -348,7 +350,167 @@ runner_request_get_string (RunnerRequest  *self,
       return NULL;
     }
 
+  /* A C string would end there: refused rather than cut short. */
+  if (runner_utf8_has_json_nul (json_node_get_string (node)))
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must not contain U+0000", member);
+      return NULL;
+    }
+
   return json_node_get_string (node);
+}
+
+/**
+ * runner_request_get_data:
+ * @member: the member of the argument object
+ * @len: (out): the length of the result
+ *
+ * Like runner_request_get_string(), for data that may hold NUL bytes
+ * (terminal input, file content): each U+0000 of the JSON string is one.
+ *
+ * Returns: (transfer full) (nullable): the bytes, NUL-terminated, or %NULL
+ *   with @error set when the member is missing or not a string
+ */
+char *
+runner_request_get_data (RunnerRequest  *self,
+                         const char     *member,
+                         gsize          *len,
+                         GError        **error)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (len != NULL, NULL);
+
+  node = get_member (self, member);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must be a string", member);
+      return NULL;
+    }
+
+  return runner_utf8_decode_json_nul (json_node_get_string (node), len);
+}
+
+/**
+ * runner_request_get_path:
+ * @member: the member holding a path ("path")
+ * @required: whether a missing path is an error
+ *
+ * Reads a path from @member, or from @member + "Bytes" (`pathBytes`): the
+ * path's bytes in base64, for names that are not UTF-8, as tree entries and
+ * `file:changed` give them.
+ *
+ * Returns: (transfer full) (nullable): the path, or %NULL; @error is set
+ *   (EINVAL) when the path is malformed, or missing and required
+ */
+char *
+runner_request_get_path (RunnerRequest  *self,
+                         const char     *member,
+                         gboolean        required,
+                         GError        **error)
+{
+  g_autofree char *bytes_member = g_strconcat (member, "Bytes", NULL);
+  g_autoptr(GError) local_error = NULL;
+  const char *encoded;
+  guchar *data;
+  gsize len;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (runner_request_has_member (self, member) || !runner_request_has_member (self, bytes_member))
+    return g_strdup (runner_request_get_string (self, member, required, error));
+
+  encoded = runner_request_get_string (self, bytes_member, TRUE, error);
+  if (encoded == NULL)
+    return NULL;
+  len = strlen (encoded);
+  if (len % 4 != 0 || strspn (encoded, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” is not valid base64", bytes_member);
+      return NULL;
+    }
+  data = g_base64_decode (encoded, &len);
+  if (memchr (data, '\0', len) != NULL)
+    {
+      g_free (data);
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must not contain a NUL byte", bytes_member);
+      return NULL;
+    }
+  data = g_realloc (data, len + 1);
+  data[len] = '\0';
+  return (char *) data;
+}
+
+static gboolean
+node_has_surrogate (JsonNode *node,
+                    guint     depth)
+{
+  if (depth > RUNNER_SIO_MAX_JSON_DEPTH)
+    return FALSE;
+
+  if (JSON_NODE_HOLDS_VALUE (node))
+    return json_node_get_value_type (node) == G_TYPE_STRING &&
+           runner_utf8_has_json_surrogate (json_node_get_string (node));
+
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (node_has_surrogate (json_array_get_element (array, i), depth + 1))
+          return TRUE;
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (runner_utf8_has_json_surrogate (name) || node_has_surrogate (member, depth + 1))
+          return TRUE;
+    }
+
+  return FALSE;
+}
+
+/**
+ * runner_request_check_text:
+ *
+ * A lone UTF-16 surrogate (`"\ud800"`) is valid JSON but no text: no file
+ * name or content can hold it. Requests with one anywhere are refused, and
+ * so are event names with U+0000.
+ *
+ * Returns: %FALSE with @error set (EINVAL) if the event name or any string
+ *   or member name of the argument holds a lone surrogate, or the event
+ *   name U+0000
+ */
+gboolean
+runner_request_check_text (RunnerRequest  *self,
+                           GError        **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (runner_utf8_has_json_surrogate (self->event) || node_has_surrogate (self->args, 0))
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           "A string holds a lone UTF-16 surrogate");
+      return FALSE;
+    }
+  if (runner_utf8_has_json_nul (self->event))
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           "The event name must not contain U+0000");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -503,38 +665,48 @@ runner_request_get_bytes (RunnerRequest  *self,
 
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     bytes = get_attachment (self, json_node_get_object (node), member, error);
-  else
+  else if (encoding != NULL && g_str_equal (encoding, "base64"))
     {
       const char *text = runner_request_get_string (self, member, TRUE, error);
-      gsize len;
+      guchar *data;
+      gsize len, out_len;
 
       if (text == NULL)
         return NULL;
       len = strlen (text);
 
-      if (encoding != NULL && g_str_equal (encoding, "base64"))
+      /* Decoded base64 is 3/4 of its text: refuse before decoding. */
+      if (len / 4 * 3 > max_size + 3)
         {
-          guchar *data;
-          gsize out_len;
-
-          /* Decoded base64 is 3/4 of its text: refuse before decoding. */
-          if (len / 4 * 3 > max_size + 3)
-            {
-              g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
-                           "“%s” is over the limit of %zu bytes", member, max_size);
-              return NULL;
-            }
-          if (len % 4 != 0 || strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
-            {
-              g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
-                           "“%s” is not valid base64", member);
-              return NULL;
-            }
-          data = g_base64_decode (text, &out_len);
-          bytes = g_bytes_new_take (data, out_len);
+          g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
+                       "“%s” is over the limit of %zu bytes", member, max_size);
+          return NULL;
         }
-      else
-        bytes = g_bytes_new (text, len);
+      if (len % 4 != 0 || strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+        {
+          g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                       "“%s” is not valid base64", member);
+          return NULL;
+        }
+      data = g_base64_decode (text, &out_len);
+      bytes = g_bytes_new_take (data, out_len);
+    }
+  else
+    {
+      char *data;
+      gsize len;
+
+      if (!runner_request_has_member (self, member))
+        {
+          g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                       "“%s” is required", member);
+          return NULL;
+        }
+      /* Text content may hold U+0000: kept, byte for byte. */
+      data = runner_request_get_data (self, member, &len, error);
+      if (data == NULL)
+        return NULL;
+      bytes = g_bytes_new_take (data, len);
     }
 
   if (bytes == NULL)

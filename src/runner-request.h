@@ -67,6 +67,16 @@ gboolean       runner_request_get_bool        (RunnerRequest  *self,
                                                GError        **error);
 gboolean       runner_request_has_member      (RunnerRequest  *self,
                                                const char     *member);
+char          *runner_request_get_data        (RunnerRequest  *self,
+                                               const char     *member,
+                                               gsize          *len,
+                                               GError        **error);
+char          *runner_request_get_path        (RunnerRequest  *self,
+                                               const char     *member,
+                                               gboolean        required,
+                                               GError        **error);
+gboolean       runner_request_check_text      (RunnerRequest  *self,
+                                               GError        **error);
 GBytes        *runner_request_get_bytes       (RunnerRequest  *self,
                                                const char     *member,
                                                gsize           max_size,

@@ -83,11 +83,13 @@ runner_sync_set_error (RunnerSync   *self,
                        const GError *error)
 {
   const char *code = error != NULL ? runner_error_to_code (error) : NULL;
+  /* Shown to clients and on D-Bus: text only, though it may quote a name. */
+  g_autofree char *message = error != NULL ? g_utf8_make_valid (error->message, -1) : NULL;
 
-  if (g_strcmp0 (self->last_error, error != NULL ? error->message : NULL) == 0)
+  if (g_strcmp0 (self->last_error, message) == 0)
     return;
   g_free (self->last_error);
-  self->last_error = error != NULL ? g_strdup (error->message) : NULL;
+  self->last_error = g_steal_pointer (&message);
   g_free (self->last_error_code);
   self->last_error_code = g_strdup (code);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);

@@ -283,17 +283,17 @@ handle_write (RunnerRequest *request,
   RunnerTerminalManager *self = user_data;
   g_autoptr(GError) error = NULL;
   RunnerTerminal *terminal;
-  const char *data;
+  g_autofree char *data = NULL;
   gsize len;
 
-  data = runner_request_get_string (request, "data", TRUE, &error);
+  /* Keys such as Ctrl-Space send NUL: kept. */
+  data = runner_request_get_data (request, "data", &len, &error);
   if (data == NULL)
     {
       runner_request_fail (request, error);
       return;
     }
 
-  len = strlen (data);
   if (len > self->config->max_write)
     {
       g_set_error (&error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,

@@ -271,3 +271,156 @@ runner_utf8_escape_json_strict (const guint8 *data,
   *out_len = n == G_MAXSIZE ? 0 : n;
   return n != G_MAXSIZE;
 }
+
+/**
+ * runner_utf8_validate:
+ * @data: bytes
+ * @len: their length
+ *
+ * Like g_utf8_validate_len(), with plain ASCII checked eight bytes at a time.
+ *
+ * Returns: %TRUE if @data is valid UTF-8 (NUL bytes included)
+ */
+gboolean
+runner_utf8_validate (const guint8 *data,
+                      gsize         len)
+{
+  const guint64 highs = G_GUINT64_CONSTANT (0x8080808080808080);
+  const guint8 *p = data;
+  const guint8 *end = data + len;
+
+  while (p < end)
+    {
+      guint need;
+
+      while (end - p >= 8)
+        {
+          guint64 v;
+
+          memcpy (&v, p, 8);
+          if ((v & highs) != 0)
+            break;
+          p += 8;
+        }
+      while (p < end && *p < 0x80)
+        p++;
+      if (p == end)
+        break;
+      if (utf8_scan (p, end - p, &need) != need || need == 0)
+        return FALSE;
+      p += need;
+    }
+
+  return TRUE;
+}
+
+/**
+ * runner_utf8_make_valid_bytes:
+ * @text: bytes meant to be UTF-8
+ *
+ * For senders that must never hand invalid text to a peer.
+ *
+ * Returns: (transfer full): @text itself when it is valid UTF-8, else a copy
+ *   with each maximal invalid subpart replaced by U+FFFD
+ */
+GBytes *
+runner_utf8_make_valid_bytes (GBytes *text)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (text, &len);
+  GString *out;
+  const guint8 *p, *end;
+
+  if (runner_utf8_validate (data, len))
+    return g_bytes_ref (text);
+
+  out = g_string_sized_new (len + 16);
+  for (p = data, end = data + len; p < end;)
+    {
+      guint need;
+      guint n = utf8_scan (p, end - p, &need);
+
+      if (need != 0 && n == need)
+        {
+          g_string_append_len (out, (const char *) p, n);
+          p += n;
+        }
+      else
+        {
+          g_string_append_len (out, "\xef\xbf\xbd", 3);
+          p += MAX (n, 1);
+        }
+    }
+  return g_string_free_to_bytes (out);
+}
+
+/**
+ * runner_utf8_has_json_nul:
+ * @str: a string from runner_sio_json_parse()
+ *
+ * The parser keeps a JSON `\u0000` as the bytes C0 80, which valid UTF-8
+ * never holds.
+ *
+ * Returns: whether @str held U+0000
+ */
+gboolean
+runner_utf8_has_json_nul (const char *str)
+{
+  return strchr (str, (char) 0xc0) != NULL;
+}
+
+/**
+ * runner_utf8_has_json_surrogate:
+ * @str: a string from runner_sio_json_parse()
+ *
+ * The parser keeps a lone surrogate escape (`\ud800`) as its three-byte
+ * form, ED A0 80 to ED BF BF, which valid UTF-8 never holds.
+ *
+ * Returns: whether @str held a lone surrogate
+ */
+gboolean
+runner_utf8_has_json_surrogate (const char *str)
+{
+  for (const char *p = strchr (str, (char) 0xed); p != NULL; p = strchr (p + 1, (char) 0xed))
+    if ((guint8) p[1] >= 0xa0 && (guint8) p[1] <= 0xbf)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * runner_utf8_decode_json_nul:
+ * @str: a string from runner_sio_json_parse()
+ * @len: (out): the length of the result
+ *
+ * Returns: (transfer full): @str with each U+0000 it held as a NUL byte
+ */
+char *
+runner_utf8_decode_json_nul (const char *str,
+                             gsize      *len)
+{
+  const char *first = strchr (str, (char) 0xc0);
+  char *out;
+  char *o;
+
+  if (first == NULL)
+    {
+      *len = strlen (str);
+      return g_memdup2 (str, *len + 1);
+    }
+
+  out = g_strdup (str);
+  o = out + (first - str);
+  for (const char *p = first; *p != '\0'; p++)
+    {
+      if ((guint8) p[0] == 0xc0 && (guint8) p[1] == 0x80)
+        {
+          *o++ = '\0';
+          p++;
+        }
+      else
+        *o++ = *p;
+    }
+  *o = '\0';
+  *len = o - out;
+  return out;
+}

@@ -7,6 +7,7 @@
 #include "runner-websocket.h"
 #include "runner-error.h"
 #include "runner-metered-stream.h"
+#include "runner-utf8.h"
 #include "runner-ws-limit-stream.h"
 
 /*
@@ -342,11 +343,23 @@ send_frame (RunnerWebsocket       *self,
             SoupWebsocketDataType  type,
             GBytes                *data)
 {
+  g_autoptr(GBytes) text = NULL;
   gsize len;
   gconstpointer bytes;
 
   if (!runner_websocket_is_open (self))
     return;
+
+  /* soup refuses invalid UTF-8 with a critical and sends nothing: such text
+   * would stay counted as queued. Never hand it over. */
+  if (type == SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      text = runner_utf8_make_valid_bytes (data);
+      if (text != data)
+        g_warning ("Text frame of %zu bytes was not UTF-8; sent with U+FFFD",
+                   g_bytes_get_size (data));
+      data = text;
+    }
 
   bytes = g_bytes_get_data (data, &len);
   /* Count first: soup writes at once when the socket takes it. */

@@ -863,7 +863,7 @@ typedef struct
   Op *op;
   GCancellable *cancellable;
   guint count;
-  GString *vpath;               /* virtual path of the entry at hand */
+  GString *vpath;               /* virtual path of the entry at hand, as on disk */
   GArray *ancestors;            /* struct stat of the directories being listed */
   GString *text;                /* JSON text output, or NULL for a JsonNode */
 } ListWalk;
@@ -1045,6 +1045,19 @@ list_walk_entry (ListWalk  *walk,
                  JsonArray *array)
 {
   JsonObject *object = NULL;
+  g_autofree char *valid_path = NULL;
+  g_autofree char *name_bytes = NULL;
+  g_autofree char *path_bytes = NULL;
+  const char *path = walk->vpath->str;
+
+  /* Names that are not UTF-8 show with U+FFFD, and exactly in base64. */
+  if (entry->raw_name != NULL)
+    name_bytes = g_base64_encode ((const guchar *) entry->raw_name, strlen (entry->raw_name));
+  if (!g_utf8_validate (path, walk->vpath->len, NULL))
+    {
+      path_bytes = g_base64_encode ((const guchar *) path, walk->vpath->len);
+      path = valid_path = g_utf8_make_valid (path, walk->vpath->len);
+    }
 
   if (walk->text != NULL)
     {
@@ -1052,14 +1065,22 @@ list_walk_entry (ListWalk  *walk,
       append_json_string (walk->text, entry->name);
       g_string_append (walk->text, entry->is_dir ? ",\"type\":\"directory\",\"path\":"
                                                  : ",\"type\":\"file\",\"path\":");
-      append_json_string (walk->text, walk->vpath->str);
+      append_json_string (walk->text, path);
+      if (name_bytes != NULL)
+        g_string_append_printf (walk->text, ",\"nameBytes\":\"%s\"", name_bytes);
+      if (path_bytes != NULL)
+        g_string_append_printf (walk->text, ",\"pathBytes\":\"%s\"", path_bytes);
     }
   else
     {
       object = json_object_new ();
       json_object_set_string_member (object, "name", entry->name);
       json_object_set_string_member (object, "type", entry->is_dir ? "directory" : "file");
-      json_object_set_string_member (object, "path", walk->vpath->str);
+      json_object_set_string_member (object, "path", path);
+      if (name_bytes != NULL)
+        json_object_set_string_member (object, "nameBytes", name_bytes);
+      if (path_bytes != NULL)
+        json_object_set_string_member (object, "pathBytes", path_bytes);
     }
   if (entry->is_dir && depth != 0)
     list_walk_children (walk, dir, entry, depth > 0 ? depth - 1 : -1, object);
@@ -1149,7 +1170,7 @@ list_walk_dir (ListWalk *walk,
       if (walk->text != NULL && i > 0)
         g_string_append_c (walk->text, ',');
       g_string_append_c (walk->vpath, '/');
-      g_string_append (walk->vpath, entry->name);
+      g_string_append (walk->vpath, entry->raw_name != NULL ? entry->raw_name : entry->name);
       list_walk_entry (walk, dir, entry, depth, array);
       g_string_truncate (walk->vpath, len);
     }
@@ -1301,7 +1322,8 @@ list_finish (RunnerWorkspace *self,
  * and so are Runner's temporary files. A symlink counts as what it points
  * to if that stays inside the workspace; dangling and escaping symlinks are
  * left out; a symlink back to a directory being listed gets no "children".
- * Names that are not UTF-8 show with U+FFFD. At most max-entries entries
+ * Names that are not UTF-8 show with U+FFFD, and exactly in "nameBytes"
+ * (and "pathBytes" for the path), base64. At most max-entries entries
  * are listed (depth first, in the order above); then the listing stops and
  * is marked truncated.
  */

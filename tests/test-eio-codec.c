@@ -373,6 +373,54 @@ test_sio_json_valid (void)
     }
 }
 
+/* The parser builds what json-glib builds from the same text, and keeps
+ * what json-glib loses: NUL, and lone surrogates (recognizably). */
+static void
+test_sio_json_strings (void)
+{
+  static const char * const same[] = {
+    "[\"a\",{\"k\":[1,-0.5e+10,0,-0,1E3,2e-2,true,false,null,\"\\u00e9\\n\\\"\\/\\b\\f\\r\\t\\\\\"]}]",
+    "{\"a\":1,\"b\":{\"c\":[[],{}]},\"a\":2}",
+    "\"\\ud83d\\ude00 caf\xc3\xa9 \\u4e16\"",
+    "[123456789012345678,-123456789012345678,1.5,1e3]",
+    " { \"x\" : [ { } ] } ",
+  };
+  static const struct { const char *json; const char *bytes; gsize len; } kept[] = {
+    { "\"abc\\u0000def\"", "abc\xc0\x80" "def", 8 },
+    { "\"x\\ud800y\"", "x\xed\xa0\x80y", 5 },
+    { "\"x\\ud800\"", "x\xed\xa0\x80", 4 },
+    { "\"a\\udc00b\"", "a\xed\xb0\x80" "b", 5 },
+    { "\"\\udbff\\udbff\\udfff\"", "\xed\xaf\xbf\xf4\x8f\xbf\xbf", 7 },
+    { "\"\\ud800\\u0041\"", "\xed\xa0\x80" "A", 4 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) ours = runner_sio_json_parse (same[i], strlen (same[i]), 8, &error);
+      g_autoptr(JsonNode) theirs = json_from_string (same[i], NULL);
+      g_autofree char *a = NULL;
+      g_autofree char *b = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (json_node_equal (ours, theirs));
+      a = json_to_string (ours, FALSE);
+      b = json_to_string (theirs, FALSE);
+      g_assert_cmpstr (a, ==, b);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = runner_sio_json_parse (kept[i].json, strlen (kept[i].json), 8, &error);
+      const char *str;
+
+      g_assert_no_error (error);
+      str = json_node_get_string (node);
+      g_assert_cmpmem (str, strlen (str), kept[i].bytes, kept[i].len);
+    }
+}
+
 static void
 test_sio_json_depth (void)
 {
@@ -524,6 +572,7 @@ main (int   argc,
   g_test_add_func ("/runner/eio-codec/sio/decode", test_sio_decode);
   g_test_add_func ("/runner/eio-codec/sio/malformed", test_sio_decode_malformed);
   g_test_add_func ("/runner/eio-codec/sio/json-valid", test_sio_json_valid);
+  g_test_add_func ("/runner/eio-codec/sio/json-strings", test_sio_json_strings);
   g_test_add_func ("/runner/eio-codec/sio/json-depth", test_sio_json_depth);
   g_test_add_func ("/runner/eio-codec/sio/encode", test_sio_encode);
   g_test_add_func ("/runner/eio-codec/sio/placeholders", test_sio_placeholders);

@@ -535,6 +535,129 @@ test_update_content (void)
   runner_test_server_stop (server);
 }
 
+/* Names that are not UTF-8, NUL and lone surrogates in requests. */
+static void
+test_text_rules (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  g_autoptr(RunnerTestClient) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad = workspace_path (server, "bad\xff.txt");
+  g_autofree char *bad_bytes = g_base64_encode ((const guchar *) "/workspace/bad\xff.txt", 19);
+  g_autofree char *url = NULL;
+  g_autofree char *request = NULL;
+  g_autofree char *content = NULL;
+  g_autofree char *data = NULL;
+  gsize len;
+  JsonNode *reply;
+  JsonObject *object;
+  JsonObject *entry;
+
+  /* NUL in the token: refused, not cut short to the right token */
+  url = g_strdup_printf ("/ws?token=%s%%00x", server->token);
+  refused = runner_test_client_connect (server, url, NULL, NULL, &error);
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+
+  write_file (server, "a.txt", "a");
+  write_file (server, "b.txt", "b");
+
+  /* Made in the shell: pushed with U+FFFD and the bytes, many times over */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_true (g_file_set_contents_full (bad, "bad", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+      /* (after the pushes of a.txt and b.txt) */
+      for (;;)
+        {
+          reply = runner_test_client_wait_event (client, "file:changed");
+          object = runner_test_data (reply);
+          if (json_object_has_member (object, "pathBytes"))
+            break;
+          json_node_unref (reply);
+        }
+      g_assert_cmpstr (json_object_get_string_member (object, "path"), ==, "/workspace/bad\xef\xbf\xbd.txt");
+      g_assert_cmpstr (json_object_get_string_member (object, "pathBytes"), ==, bad_bytes);
+      json_node_unref (reply);
+    }
+
+  reply = runner_test_client_request (client, "fetchDir", "{}");
+  entry = runner_test_find_object (json_object_get_array_member (runner_test_data (reply), "tree"),
+                                   "name", "bad\xef\xbf\xbd.txt");
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (json_object_get_string_member (entry, "nameBytes"), ==, "YmFk/y50eHQ=");
+  g_assert_cmpstr (json_object_get_string_member (entry, "pathBytes"), ==, bad_bytes);
+  json_node_unref (reply);
+
+  /* The bytes open, rename and delete it */
+  request = g_strdup_printf ("{\"pathBytes\":\"%s\"}", bad_bytes);
+  reply = runner_test_client_request (client, "fetchContent", request);
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "content"), ==, "bad");
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "pathBytes"), ==, bad_bytes);
+  json_node_unref (reply);
+  g_free (request);
+  request = g_strdup_printf ("{\"fromBytes\":\"%s\",\"to\":\"good.txt\"}", bad_bytes);
+  reply = runner_test_client_request (client, "rename", request);
+  assert_ok (reply);
+  json_node_unref (reply);
+  g_free (content);
+  content = read_file (server, "good.txt");
+  g_assert_cmpstr (content, ==, "bad");
+  g_assert_true (g_file_set_contents_full (bad, "bad", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+  g_free (request);
+  request = g_strdup_printf ("{\"pathBytes\":\"%s\"}", bad_bytes);
+  reply = runner_test_client_request (client, "delete", request);
+  assert_ok (reply);
+  json_node_unref (reply);
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+
+  /* Lone surrogates: EINVAL with a reply, nothing made */
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"sur\\ud800.txt\",\"content\":\"x\"}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"a.txt\",\"content\":\"a\\udc00b\"}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  runner_test_client_send (client, "{\"event\":\"x\\ud800y\",\"id\":4242}");
+  reply = runner_test_client_wait_id (client, 4242);
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  runner_test_client_send (client, "{\"event\":\"fetchDir\\u0000x\",\"id\":4243}");
+  reply = runner_test_client_wait_id (client, 4243);
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+
+  /* NUL: refused in paths, nothing changed; kept in text content */
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"a.txt\\u0000.bak\",\"content\":\"x\"}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "delete", "{\"path\":\"b.txt\\u0000z\"}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  g_free (content);
+  content = read_file (server, "a.txt");
+  g_assert_cmpstr (content, ==, "a");
+  g_free (content);
+  content = read_file (server, "b.txt");
+  g_assert_cmpstr (content, ==, "b");
+
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"n.txt\",\"content\":\"abc\\u0000def\"}");
+  assert_ok (reply);
+  json_node_unref (reply);
+  {
+    g_autofree char *path = workspace_path (server, "n.txt");
+
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    g_assert_cmpmem (data, len, "abc\0def", 7);
+  }
+
+  runner_test_server_stop (server);
+}
+
 static void
 test_file_operations (void)
 {
@@ -602,6 +725,46 @@ test_file_operations (void)
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   }
 
+  runner_test_server_stop (server);
+}
+
+/* Pushes about names that are not UTF-8 reach the client and leave nothing
+ * counted as queued: the client is not slowed down or dropped. Criticals are
+ * not fatal here, as in production. */
+static void
+test_unsendable_names (void)
+{
+  const char *args[] = { "--max-queued=16384", NULL };
+  const char *env[] = { "G_DEBUG=", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, env);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  g_autoptr(JsonNode) reply = NULL;
+
+  /* In batches that stay well below the cap even when pushed at once:
+   * 160 pushes of about 130 bytes are over it only if they stay counted. */
+  for (guint batch = 0; batch < 10; batch++)
+    {
+      guint changed = 0;
+
+      for (guint i = 0; i < 16; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("bad\xff%02u-%02u.txt", batch, i);
+          g_autofree char *path = workspace_path (server, name);
+
+          g_assert_true (g_file_set_contents_full (path, "x", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+        }
+      while (changed < 16)
+        {
+          g_autoptr(JsonNode) event = runner_test_client_wait_event (client, "file:changed");
+          if (json_object_has_member (runner_test_data (event), "pathBytes"))
+            changed++;
+        }
+    }
+
+  write_file (server, "good.txt", "still here");
+  reply = runner_test_client_request (client, "fetchContent", "{\"path\":\"good.txt\"}");
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "content"), ==, "still here");
+  g_assert_false (client->closed);
   runner_test_server_stop (server);
 }
 
@@ -915,6 +1078,8 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/fetch-content-large", test_fetch_content_large);
   g_test_add_func ("/runner/server/files/update-content", test_update_content);
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
+  g_test_add_func ("/runner/server/files/text-rules", test_text_rules);
+  g_test_add_func ("/runner/server/files/unsendable-names", test_unsendable_names);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);

@@ -989,6 +989,128 @@ test_preauth_flood (void)
   eio_connect (eio);
 }
 
+/* Skips frames (pings, pushes) until one holds @needle. */
+static char *
+ws_next_with (Ws         *ws,
+              const char *needle)
+{
+  for (;;)
+    {
+      char *text = ws_next (ws);
+
+      g_assert_nonnull (text);
+      if (strstr (text, needle) != NULL)
+        return text;
+      g_free (text);
+    }
+}
+
+static char *
+read_workspace_file (Eio        *eio,
+                     const char *name,
+                     gsize      *len)
+{
+  g_autofree char *path = g_build_filename (eio->server->workspace, name, NULL);
+  char *data = NULL;
+
+  if (!g_file_get_contents (path, &data, len, NULL))
+    return NULL;
+  return data;
+}
+
+static void
+test_text_rules (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autoptr(Ws) ws = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *open = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *frame = NULL;
+  g_autofree char *bad = g_build_filename (eio->server->workspace, "bad\xff.txt", NULL);
+  g_autofree char *bad_bytes = g_base64_encode ((const guchar *) "/workspace/bad\xff.txt", 19);
+  g_autofree char *data = NULL;
+  gsize len;
+  guint entries = 0;
+
+  ws = ws_open (eio);
+  open = ws_next (ws);
+  g_assert_true (open[0] == '0');
+
+  /* NUL in the token: refused, not cut short to the right token */
+  frame = g_strdup_printf ("40{\"token\":\"%s\\u0000x\"}", eio->server->token);
+  soup_websocket_connection_send_text (ws->conn, frame);
+  text = ws_next (ws);
+  g_assert_cmpstr (text, ==, "44{\"message\":\"not authorized\"}");
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&frame, g_free);
+  frame = g_strdup_printf ("40{\"token\":\"%s\"}", eio->server->token);
+  soup_websocket_connection_send_text (ws->conn, frame);
+  text = ws_next (ws);
+  g_assert_true (g_str_has_prefix (text, "40{\"sid\":\""));
+  g_clear_pointer (&text, g_free);
+
+  /* A name that is not UTF-8, made in the shell: U+FFFD and its bytes */
+  g_assert_true (g_file_set_contents_full (bad, "bad", -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+  text = ws_next_with (ws, "\"file:changed\"");
+  g_assert_nonnull (strstr (text, "\"path\":\"/workspace/bad\xef\xbf\xbd.txt\""));
+  g_assert_nonnull (strstr (text, bad_bytes));
+  g_clear_pointer (&text, g_free);
+
+  soup_websocket_connection_send_text (ws->conn, "421[\"fetchDir\",{}]");
+  text = ws_next_with (ws, "431[");
+  g_assert_nonnull (strstr (text, "\"name\":\"bad\xef\xbf\xbd.txt\""));
+  g_assert_nonnull (strstr (text, "\"nameBytes\":\"YmFk/y50eHQ=\""));
+  g_assert_nonnull (strstr (text, bad_bytes));
+  g_clear_pointer (&text, g_free);
+
+  /* ... which requests take in place of the path */
+  g_clear_pointer (&frame, g_free);
+  frame = g_strdup_printf ("422[\"fetchContent\",{\"pathBytes\":\"%s\"}]", bad_bytes);
+  soup_websocket_connection_send_text (ws->conn, frame);
+  text = ws_next_with (ws, "432[");
+  g_assert_nonnull (strstr (text, "\"content\":\"bad\""));
+  g_clear_pointer (&text, g_free);
+
+  /* Lone surrogates: EINVAL, acked, nothing made */
+  soup_websocket_connection_send_text (ws->conn,
+                                       "423[\"updateContent\",{\"path\":\"sur\\ud800.txt\",\"content\":\"x\"}]");
+  text = ws_next_with (ws, "433[");
+  g_assert_true (g_str_has_prefix (text, "433[{\"error\":{\"code\":\"EINVAL\""));
+  g_clear_pointer (&text, g_free);
+  soup_websocket_connection_send_text (ws->conn,
+                                       "424[\"updateContent\",{\"path\":\"s.txt\",\"content\":\"a\\udc00b\"}]");
+  text = ws_next_with (ws, "434[");
+  g_assert_true (g_str_has_prefix (text, "434[{\"error\":{\"code\":\"EINVAL\""));
+  g_clear_pointer (&text, g_free);
+
+  /* NUL: refused in a path, kept in text content */
+  soup_websocket_connection_send_text (ws->conn,
+                                       "425[\"updateContent\",{\"path\":\"bad\\u0000.bak\",\"content\":\"x\"}]");
+  text = ws_next_with (ws, "435[");
+  g_assert_true (g_str_has_prefix (text, "435[{\"error\":{\"code\":\"EINVAL\""));
+  g_clear_pointer (&text, g_free);
+  soup_websocket_connection_send_text (ws->conn,
+                                       "426[\"updateContent\",{\"path\":\"n.txt\",\"content\":\"abc\\u0000def\"}]");
+  text = ws_next_with (ws, "436[");
+  g_assert_nonnull (strstr (text, "\"ok\":true"));
+  g_clear_pointer (&text, g_free);
+  data = read_workspace_file (eio, "n.txt", &len);
+  g_assert_cmpmem (data, len, "abc\0def", 7);
+
+  dir = g_dir_open (eio->server->workspace, 0, NULL);
+  while (g_dir_read_name (dir) != NULL)
+    entries++;
+  g_assert_cmpuint (entries, ==, 2);
+
+  g_clear_pointer (&frame, g_free);
+  frame = g_strdup_printf ("427[\"delete\",{\"pathBytes\":\"%s\"}]", bad_bytes);
+  soup_websocket_connection_send_text (ws->conn, frame);
+  text = ws_next_with (ws, "437[");
+  g_assert_nonnull (strstr (text, "\"ok\":true"));
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+}
+
 static SoupMessage *
 send_with_origin (Eio        *eio,
                   const char *method,
@@ -1112,6 +1234,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/websocket-only", test_websocket_only);
   g_test_add_func ("/runner/socketio/preauth-limit", test_preauth_limit);
   g_test_add_func ("/runner/socketio/preauth-flood", test_preauth_flood);
+  g_test_add_func ("/runner/socketio/text-rules", test_text_rules);
   g_test_add_func ("/runner/socketio/cors", test_cors);
   g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
   g_test_add_func ("/runner/socketio/shutdown", test_shutdown);

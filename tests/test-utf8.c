@@ -189,6 +189,101 @@ test_random (void)
   g_rand_free (rand);
 }
 
+/* GLib's validator, with NUL bytes allowed as UTF-8 allows them. */
+static gboolean
+glib_validate (const char *data,
+               gsize       len)
+{
+  for (const char *end = data + len, *nul; data < end; data = nul + 1)
+    {
+      nul = memchr (data, '\0', end - data);
+      if (nul == NULL)
+        nul = end;
+      if (!g_utf8_validate_len (data, nul - data, NULL))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The validator agrees with GLib's; the sanitizer changes only what is
+ * invalid, as the lenient escaper does. */
+static void
+test_validate (void)
+{
+  static const char * const pieces[] = {
+    "a", "abcdefgh", "é", "世", "😀", "\xff", "\xe2\x82", "\x80", "\xed\xa0\x80", "\xc0\x80",
+    "\xf4\x90\x80\x80", "\0",
+  };
+  GRand *rand = g_rand_new_with_seed (20261129);
+
+  for (guint round = 0; round < 2000; round++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GBytes) valid = NULL;
+      guint n = g_rand_int_range (rand, 0, 30);
+      g_autofree char *escaped = NULL;
+      g_autofree char *escaped_valid = NULL;
+      gsize len, escaped_len, escaped_valid_len;
+      const char *data;
+      gboolean ok;
+
+      for (guint i = 0; i < n; i++)
+        {
+          guint k = g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces));
+
+          g_string_append_len (text, pieces[k], k == G_N_ELEMENTS (pieces) - 1 ? 1 : strlen (pieces[k]));
+        }
+
+      ok = runner_utf8_validate ((const guint8 *) text->str, text->len);
+      g_assert_cmpint (ok, ==, glib_validate (text->str, text->len));
+
+      bytes = g_bytes_new (text->str, text->len);
+      valid = runner_utf8_make_valid_bytes (bytes);
+      g_assert_cmpint (valid == bytes, ==, ok);
+      data = g_bytes_get_data (valid, &len);
+      g_assert_true (glib_validate (data, len));
+
+      escaped = g_malloc (text->len * RUNNER_UTF8_JSON_EXPANSION + 1);
+      escaped_len = runner_utf8_escape_json ((const guint8 *) text->str, text->len, escaped);
+      escaped_valid = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
+      escaped_valid_len = runner_utf8_escape_json ((const guint8 *) data, len, escaped_valid);
+      g_assert_cmpmem (escaped, escaped_len, escaped_valid, escaped_valid_len);
+    }
+  g_rand_free (rand);
+}
+
+/* Invalid UTF-8 handed to the quoting helper comes out as U+FFFD. */
+static void
+test_append_invalid (void)
+{
+  g_autoptr(GString) out = g_string_new ("x");
+
+  runner_json_append_string (out, "bad\xff\"name\xed\xa0\x80", -1);
+  /* (a surrogate's three bytes are three maximal invalid subparts) */
+  g_assert_cmpstr (out->str, ==, "x\"bad\xef\xbf\xbd\\\"name\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+/* How the parser's strings mark NUL and lone surrogates. */
+static void
+test_json_marks (void)
+{
+  g_autofree char *decoded = NULL;
+  gsize len;
+
+  g_assert_false (runner_utf8_has_json_nul ("plain é"));
+  g_assert_true (runner_utf8_has_json_nul ("a\xc0\x80"));
+  g_assert_false (runner_utf8_has_json_surrogate ("\xed\x9f\xbf \xed\x80\x80"));
+  g_assert_true (runner_utf8_has_json_surrogate ("x\xed\x9f\xbfy\xed\xa0\x80"));
+  g_assert_true (runner_utf8_has_json_surrogate ("\xed\xbf\xbf"));
+
+  decoded = runner_utf8_decode_json_nul ("abc\xc0\x80" "def\xc0\x80", &len);
+  g_assert_cmpmem (decoded, len, "abc\0def\0", 8);
+  g_clear_pointer (&decoded, g_free);
+  decoded = runner_utf8_decode_json_nul ("é", &len);
+  g_assert_cmpmem (decoded, len, "é", strlen ("é"));
+}
+
 /* A frame written in place equals the one built from the data text. */
 static void
 test_message_frame (void)
@@ -233,6 +328,9 @@ main (int    argc,
   g_test_add_func ("/runner/utf8/invalid", test_invalid);
   g_test_add_func ("/runner/utf8/nul", test_nul);
   g_test_add_func ("/runner/utf8/random", test_random);
+  g_test_add_func ("/runner/utf8/validate", test_validate);
+  g_test_add_func ("/runner/utf8/append-invalid", test_append_invalid);
+  g_test_add_func ("/runner/utf8/json-marks", test_json_marks);
   g_test_add_func ("/runner/message/prebuilt-frame", test_message_frame);
 
   return g_test_run ();

@@ -1012,6 +1012,7 @@ test_list_json_text (Fixture       *fx,
   put_file (fx, "\377\376bad-utf8", "x");
   put_dir (fx, "bad\377dir");
   put_file (fx, "bad\377dir/inside", "x");
+  put_link (fx, "bad\377dir/link", "inside");
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *path = g_build_filename ("dir", names[i], NULL);
@@ -1039,6 +1040,11 @@ test_list_json_text (Fixture       *fx,
   g_assert_nonnull (strstr (text, "\"name\":\"ctl\\u0001x\""));
   g_assert_nonnull (strstr (text, "\"name\":\"\357\277\275\357\277\275bad-utf8\""));
   g_assert_nonnull (strstr (text, "\"path\":\"/workspace/bad\357\277\275dir/inside\""));
+
+  /* ... and exactly, in base64; a symlink below such a name is followed. */
+  g_assert_nonnull (strstr (text, "bad-utf8\",\"nameBytes\":\"//5iYWQtdXRmOA==\",\"pathBytes\":\"L3dvcmtzcGFjZS///mJhZC11dGY4\"}"));
+  g_assert_nonnull (strstr (text, "{\"name\":\"inside\",\"type\":\"file\",\"path\":\"/workspace/bad\357\277\275dir/inside\",\"pathBytes\":\"L3dvcmtzcGFjZS9iYWT/ZGlyL2luc2lkZQ==\"}"));
+  g_assert_nonnull (strstr (text, "{\"name\":\"link\",\"type\":\"file\",\"path\":\"/workspace/bad\357\277\275dir/link\",\"pathBytes\":\"L3dvcmtzcGFjZS9iYWT/ZGlyL2xpbms=\"}"));
 }
 
 /* Reading */
