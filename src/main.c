@@ -167,6 +167,9 @@ serve (RunnerConfig *config)
   runner_workspace_set_excluded (runner.workspace, (const char * const *) config->excluded);
   runner_workspace_set_max_file_size (runner.workspace, config->max_file_size);
   runner_workspace_set_max_entries (runner.workspace, config->max_entries);
+  /* A tree pushed as file:refresh and again in the reply's ack stays within
+   * half of what a client may have queued. */
+  runner_workspace_set_max_tree_bytes (runner.workspace, config->max_queued / 4);
   if (!runner_workspace_start_watching (runner.workspace, &error))
     {
       g_warning ("Not watching the workspace for changes: %s", error->message);

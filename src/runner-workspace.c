@@ -34,6 +34,8 @@
 
 #define DEFAULT_MAX_FILE_SIZE (10 * 1024 * 1024)
 #define DEFAULT_MAX_ENTRIES 100000
+/* A quarter of the default per-client queue (RUNNER_MAX_QUEUED, 8M). */
+#define DEFAULT_MAX_TREE_BYTES (2 * 1024 * 1024)
 #define MAX_SYMLINKS 40
 #define TEMP_MARK ".runner-"
 #define TEMP_RANDOM 6
@@ -64,6 +66,7 @@ struct _RunnerWorkspace
   char **excluded;
   goffset max_file_size;
   guint max_entries;
+  gsize max_tree_bytes;
   int use_openat2;              /* atomic; read from worker threads */
   int use_tmpfile;              /* atomic; O_TMPFILE for atomic writes */
 
@@ -95,6 +98,7 @@ enum
   PROP_ROOT,
   PROP_MAX_FILE_SIZE,
   PROP_MAX_ENTRIES,
+  PROP_MAX_TREE_BYTES,
   N_PROPS
 };
 
@@ -674,6 +678,7 @@ typedef struct
   char **excluded;
   goffset max_file_size;
   guint max_entries;
+  gsize max_tree_bytes;
 
   GPtrArray *changes;           /* Change*, to emit on the main thread */
   GPtrArray *created;           /* relative dirs this operation created */
@@ -704,6 +709,7 @@ op_new (RunnerWorkspace *self)
   op->excluded = g_strdupv (self->excluded);
   op->max_file_size = self->max_file_size;
   op->max_entries = self->max_entries;
+  op->max_tree_bytes = self->max_tree_bytes;
   op->changes = g_ptr_array_new_with_free_func (change_free);
   op->created = g_ptr_array_new_with_free_func (g_free);
   op->owned = g_ptr_array_new_with_free_func (g_free);
@@ -994,8 +1000,8 @@ static JsonArray *list_walk_dir (ListWalk *walk,
                                  int       fd,
                                  int       depth);
 
-/* Lists the directory at hand into "children"; not if it is a symlink
- * back to a directory being listed. */
+/* Lists the directory at hand into "children"; not if it is (a mount of)
+ * a directory being listed. */
 static void
 list_walk_children (ListWalk   *walk,
                     DIR        *dir,
@@ -1007,12 +1013,8 @@ list_walk_children (ListWalk   *walk,
   struct stat st;
   JsonArray *children;
 
-  if (entry->is_link)
-    fd = open_beneath_errno (walk->self, list_walk_relative (walk),
-                             O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
-  else
-    fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
-                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
+               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0 && (fstat (fd, &st) < 0 || list_walk_seen (walk, &st)))
     {
       close (fd);
@@ -1061,7 +1063,9 @@ list_walk_entry (ListWalk  *walk,
       json_object_set_string_member (object, "type", entry->is_dir ? "directory" : "file");
       json_object_set_string_member (object, "path", walk->vpath->str);
     }
-  if (entry->is_dir && depth != 0)
+  /* A symlinked directory is not followed: each real directory is listed
+   * once, and links cannot multiply a tree. */
+  if (entry->is_dir && !entry->is_link && depth != 0)
     list_walk_children (walk, dir, entry, depth > 0 ? depth - 1 : -1, object);
   if (walk->text != NULL)
     g_string_append_c (walk->text, '}');
@@ -1135,10 +1139,11 @@ list_walk_dir (ListWalk *walk,
     g_string_append_c (walk->text, '[');
   else
     array = json_array_sized_new (entries->len);
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; i < entries->len && !walk->op->truncated; i++)
     {
       ListEntry *entry = &g_array_index (entries, ListEntry, i);
       gsize len = walk->vpath->len;
+      gsize mark = walk->text != NULL ? walk->text->len : 0;
 
       if (walk->count >= walk->op->max_entries)
         {
@@ -1152,6 +1157,14 @@ list_walk_dir (ListWalk *walk,
       g_string_append (walk->vpath, entry->name);
       list_walk_entry (walk, dir, entry, depth, array);
       g_string_truncate (walk->vpath, len);
+      /* Past max-tree-bytes with the brackets still to close ("]" per open
+       * array, "}" per open object): take the entry back and stop. */
+      if (walk->text != NULL
+          && walk->text->len + 2 * walk->ancestors->len > walk->op->max_tree_bytes)
+        {
+          g_string_truncate (walk->text, mark);
+          walk->op->truncated = TRUE;
+        }
     }
   if (walk->text != NULL)
     g_string_append_c (walk->text, ']');
@@ -1300,7 +1313,9 @@ list_finish (RunnerWorkspace *self,
  * directories within @depth. Excluded names are left out at every level,
  * and so are Runner's temporary files. A symlink counts as what it points
  * to if that stays inside the workspace; dangling and escaping symlinks are
- * left out; a symlink back to a directory being listed gets no "children".
+ * left out. A symlinked directory gets no "children" (list its path to see
+ * them): each real directory is listed once, and links cannot multiply the
+ * tree or loop.
  * Names that are not UTF-8 show with U+FFFD. At most max-entries entries
  * are listed (depth first, in the order above); then the listing stops and
  * is marked truncated.
@@ -1357,6 +1372,8 @@ runner_workspace_list_finish (RunnerWorkspace *self,
  * The same listing as runner_workspace_list_async(), written as compact
  * JSON text in the worker thread: the fast path for `fetchDir` replies,
  * with no JsonNode tree to build, serialize on the main thread and free.
+ * The text is also bounded by max-tree-bytes: past it the listing stops
+ * before the entry that crosses it and is marked truncated.
  */
 void
 runner_workspace_list_json_async (RunnerWorkspace     *self,
@@ -2752,6 +2769,44 @@ runner_workspace_set_max_entries (RunnerWorkspace *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ENTRIES]);
 }
 
+guint
+runner_workspace_get_max_entries (RunnerWorkspace *self)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), 0);
+
+  return self->max_entries;
+}
+
+/**
+ * runner_workspace_set_max_tree_bytes:
+ * @self: a #RunnerWorkspace
+ * @max_tree_bytes: the most bytes of JSON text in one listing (at least 1024)
+ *
+ * Bounds the text of runner_workspace_list_json_async(): a listing that
+ * would be longer stops before the entry that crosses the bound and is
+ * marked truncated, so that it fits what a client may have queued.
+ */
+void
+runner_workspace_set_max_tree_bytes (RunnerWorkspace *self,
+                                     gsize            max_tree_bytes)
+{
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+
+  max_tree_bytes = MAX (max_tree_bytes, 1024);
+  if (self->max_tree_bytes == max_tree_bytes)
+    return;
+  self->max_tree_bytes = max_tree_bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TREE_BYTES]);
+}
+
+gsize
+runner_workspace_get_max_tree_bytes (RunnerWorkspace *self)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), 0);
+
+  return self->max_tree_bytes;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Object */
 
@@ -2851,6 +2906,9 @@ runner_workspace_get_property (GObject    *object,
     case PROP_MAX_ENTRIES:
       g_value_set_uint (value, self->max_entries);
       break;
+    case PROP_MAX_TREE_BYTES:
+      g_value_set_uint64 (value, self->max_tree_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2876,6 +2934,9 @@ runner_workspace_set_property (GObject      *object,
     case PROP_MAX_ENTRIES:
       runner_workspace_set_max_entries (self, g_value_get_uint (value));
       break;
+    case PROP_MAX_TREE_BYTES:
+      runner_workspace_set_max_tree_bytes (self, g_value_get_uint64 (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2900,6 +2961,9 @@ runner_workspace_class_init (RunnerWorkspaceClass *klass)
   properties[PROP_MAX_ENTRIES] =
     g_param_spec_uint ("max-entries", NULL, NULL, 0, G_MAXUINT, DEFAULT_MAX_ENTRIES,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_TREE_BYTES] =
+    g_param_spec_uint64 ("max-tree-bytes", NULL, NULL, 1024, G_MAXSIZE, DEFAULT_MAX_TREE_BYTES,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2925,6 +2989,7 @@ runner_workspace_init (RunnerWorkspace *self)
   self->excluded = g_strdupv ((char **) default_excluded);
   self->max_file_size = DEFAULT_MAX_FILE_SIZE;
   self->max_entries = DEFAULT_MAX_ENTRIES;
+  self->max_tree_bytes = DEFAULT_MAX_TREE_BYTES;
   self->use_openat2 = TRUE;
   self->use_tmpfile = TRUE;
   g_mutex_init (&self->own_lock);

@@ -45,6 +45,10 @@ void             runner_workspace_set_max_file_size (RunnerWorkspace      *self,
 goffset          runner_workspace_get_max_file_size (RunnerWorkspace      *self);
 void             runner_workspace_set_max_entries   (RunnerWorkspace      *self,
                                                      guint                 max_entries);
+guint            runner_workspace_get_max_entries   (RunnerWorkspace      *self);
+void             runner_workspace_set_max_tree_bytes (RunnerWorkspace     *self,
+                                                      gsize                max_tree_bytes);
+gsize            runner_workspace_get_max_tree_bytes (RunnerWorkspace     *self);
 gboolean         runner_workspace_start_watching    (RunnerWorkspace      *self,
                                                      GError              **error);
 

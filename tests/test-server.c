@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "runner-test-util.h"
 
@@ -605,6 +606,163 @@ test_file_operations (void)
   runner_test_server_stop (server);
 }
 
+/* Takes the queued file:refresh events off @client: counts them, and notes
+ * whether one listed every path in @paths. */
+typedef struct
+{
+  RunnerTestClient *client;
+  GPtrArray        *paths;
+  guint             refreshes;
+  gboolean          complete;
+} Refreshes;
+
+static gboolean
+refreshes_complete (gpointer user_data)
+{
+  Refreshes *r = user_data;
+  GList *l = r->client->messages.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      JsonObject *object = json_node_get_object (l->data);
+      g_autofree char *text = NULL;
+      guint found = 0;
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL),
+                     "file:refresh") == 0)
+        {
+          text = json_to_string (l->data, FALSE);
+          for (guint i = 0; i < r->paths->len; i++)
+            found += strstr (text, g_ptr_array_index (r->paths, i)) != NULL;
+          r->complete |= found == r->paths->len;
+          r->refreshes++;
+          json_node_unref (l->data);
+          g_queue_delete_link (&r->client->messages, l);
+        }
+      l = next;
+    }
+  return r->complete || r->client->closed;
+}
+
+static void
+test_large_tree (void)
+{
+  const char *args[] = { "--max-queued=64K", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(RunnerTestClient) other = NULL;
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  JsonNode *reply;
+  JsonObject *data, *limit;
+  JsonArray *tree;
+  gint64 first_id;
+
+  /* About 90 KB of tree JSON, over the 64 KiB a client may have queued. */
+  for (guint i = 0; i < 1200; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("dir/file-%04u.txt", i);
+
+      write_file (server, name, "x");
+    }
+  /* Ten links to it would make a 900 KB tree if they were followed. */
+  write_file (server, "links/loop", "");
+  for (guint i = 0; i <= 10; i++)
+    {
+      g_autofree char *name = i < 10 ? g_strdup_printf ("links/l%02u", i) : g_strdup ("links/loop");
+      g_autofree char *link = workspace_path (server, name);
+
+      g_unlink (link);
+      g_assert_cmpint (symlink (i < 10 ? "../dir" : ".", link), ==, 0);
+    }
+  runner_test_server_start (server, args, NULL, &error);
+  g_assert_no_error (error);
+  client = runner_test_client_new (server);
+  other = runner_test_client_new (server);
+
+  /* The root tree is cut to fit, says so and states the limits. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"/workspace\"}");
+  assert_ok (reply);
+  data = runner_test_data (reply);
+  tree = json_object_get_array_member (data, "tree");
+  g_assert_cmpuint (json_array_get_length (tree), >, 0);
+  g_assert_true (json_object_get_boolean_member (data, "truncated"));
+  limit = json_object_get_object_member (data, "limit");
+  g_assert_cmpint (json_object_get_int_member (limit, "bytes"), ==, 16 * 1024);
+  g_assert_cmpint (json_object_get_int_member (limit, "entries"), ==, 100000);
+  {
+    g_autofree char *text = json_to_string (reply, FALSE);
+
+    g_assert_cmpuint (strlen (text), <, 16 * 1024 + 256);
+  }
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+
+  /* Symlinked directories are not followed: no multiplication, no loop. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"links\"}");
+  assert_ok (reply);
+  data = runner_test_data (reply);
+  g_assert_false (json_object_has_member (data, "truncated"));
+  tree = json_object_get_array_member (data, "tree");
+  g_assert_cmpuint (json_array_get_length (tree), ==, 11);
+  for (guint i = 0; i < 11; i++)
+    {
+      JsonObject *entry = json_array_get_object_element (tree, i);
+
+      g_assert_cmpstr (json_object_get_string_member (entry, "type"), ==, "directory");
+      g_assert_false (json_object_has_member (entry, "children"));
+    }
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+  /* ...and listing one by its path shows what it points to. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"links/l03\"}");
+  assert_ok (reply);
+  tree = json_object_get_array_member (runner_test_data (reply), "tree");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tree, 0), "path"),
+                   ==, "/workspace/links/l03/file-0000.txt");
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+
+  /* A burst of 20 new files: every client stays, and hears of it a few
+   * times at most rather than 20. "a-burst" sorts first: inside the cut. */
+  first_id = client->next_id;
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *request = g_strdup_printf ("{\"event\":\"createFile\",\"data\":"
+                                                  "{\"path\":\"a-burst/f%02u\"},\"id\":%"
+                                                  G_GINT64_FORMAT "}", i, client->next_id++);
+
+      runner_test_client_send (client, request);
+      g_ptr_array_add (paths, g_strdup_printf ("\"/workspace/a-burst/f%02u\"", i));
+    }
+  for (guint i = 0; i < 20; i++)
+    {
+      reply = runner_test_client_wait_id (client, first_id + i);
+      assert_ok (reply);
+      json_node_unref (reply);
+    }
+  for (guint c = 0; c < 2; c++)
+    {
+      Refreshes r = { c == 0 ? client : other, paths, 0, FALSE };
+
+      runner_test_wait (refreshes_complete, &r, 10000);
+      g_assert_false (r.client->closed);
+      g_assert_true (r.complete);
+      g_test_message ("client %u: %u file:refresh for 20 changes", c, r.refreshes);
+      g_assert_cmpuint (r.refreshes, <=, 4);
+    }
+
+  runner_test_http_get (server, "/metrics", server->token, &body);
+  g_assert_nonnull (strstr (body, "runner_clients 2\n"));
+  reply = runner_test_client_request (other, "fetchContent", "{\"path\":\"dir/file-0001.txt\"}");
+  assert_ok (reply);
+  json_node_unref (reply);
+
+  runner_test_server_stop (server);
+}
+
 /* Limits */
 
 static void
@@ -781,6 +939,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/fetch-content-large", test_fetch_content_large);
   g_test_add_func ("/runner/server/files/update-content", test_update_content);
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
+  g_test_add_func ("/runner/server/files/large-tree", test_large_tree);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);
