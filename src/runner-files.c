@@ -394,7 +394,8 @@ changed_reply (RunnerFiles   *self,
   schedule_refresh (self);
 }
 
-/* Resolve a path argument: EINVAL when missing or not a string, EACCES outside. */
+/* Resolve a path argument: EINVAL when missing or not a string, EACCES outside.
+ * A trailing slash stays, for the workspace to require a directory there. */
 static char *
 path_arg (RunnerFiles    *self,
           RunnerRequest  *request,
@@ -403,6 +404,7 @@ path_arg (RunnerFiles    *self,
           GError        **error)
 {
   const char *path = runner_request_get_string (request, member, required, error);
+  char *relative;
 
   if (path == NULL)
     {
@@ -411,7 +413,15 @@ path_arg (RunnerFiles    *self,
       path = "";
     }
 
-  return runner_workspace_resolve (self->workspace, path, error);
+  relative = runner_workspace_resolve (self->workspace, path, error);
+  if (relative != NULL && *relative != '\0' && runner_workspace_names_directory (path))
+    {
+      char *with_slash = g_strconcat (relative, "/", NULL);
+
+      g_free (relative);
+      relative = with_slash;
+    }
+  return relative;
 }
 
 /* A required path argument, resolved; on failure the request is answered. */
@@ -668,6 +678,9 @@ op_new (RunnerFiles   *self,
 
   op->self = g_object_ref (self);
   op->request = runner_request_ref (request);
+  /* the entry itself, for the answer: without a trailing slash */
+  if (g_str_has_suffix (path, "/"))
+    path[strlen (path) - 1] = '\0';
   op->path = path;
   self->ops_running++;
   return op;

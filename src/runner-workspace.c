@@ -337,6 +337,26 @@ runner_workspace_resolve (RunnerWorkspace *self,
 }
 
 /**
+ * runner_workspace_names_directory:
+ * @path: a client path
+ *
+ * A path that ends in `/` (or `/.`) names a directory, as in POSIX:
+ * runner_workspace_resolve() drops that slash, and operations on such a
+ * path refuse anything but a directory (%G_IO_ERROR_NOT_DIRECTORY).
+ *
+ * Returns: whether @path ends in a slash
+ */
+gboolean
+runner_workspace_names_directory (const char *path)
+{
+  gsize len = path != NULL ? strlen (path) : 0;
+
+  while (len >= 2 && path[len - 1] == '.' && path[len - 2] == '/')
+    len--;
+  return len > 0 && path[len - 1] == '/';
+}
+
+/**
  * runner_workspace_to_virtual:
  * @self: a #RunnerWorkspace
  * @relative: a relative path as runner_workspace_resolve() returns it
@@ -684,6 +704,8 @@ typedef struct
   GPtrArray *created;           /* relative dirs this operation created */
   GPtrArray *owned;             /* paths added to self->own */
   gboolean truncated;
+  gboolean dir_only;            /* path had a trailing slash */
+  gboolean other_dir_only;      /* other had a trailing slash */
 } Op;
 
 static void
@@ -1441,6 +1463,8 @@ read_file (RunnerWorkspace *self,
     return set_error_errno (error, errno, op->path), NULL;
   if (S_ISDIR (st.st_mode))
     return set_error_errno (error, EISDIR, op->path), NULL;
+  if (op->dir_only)
+    return set_error_errno (error, ENOTDIR, op->path), NULL;
   if (!S_ISREG (st.st_mode))
     {
       g_autofree char *virt = virtual_path (op->path);
@@ -1542,6 +1566,7 @@ runner_workspace_read_async (RunnerWorkspace     *self,
     }
   op = op_new (self);
   op->path = relative;
+  op->dir_only = *relative != '\0' && runner_workspace_names_directory (path);
   g_task_set_task_data (task, op, op_free);
   g_task_run_in_thread (task, read_thread);
 }
@@ -1640,6 +1665,7 @@ op_new_for_path (RunnerWorkspace    *self,
     }
   op = op_new (self);
   op->path = relative;
+  op->dir_only = *relative != '\0' && runner_workspace_names_directory (path);
   return op;
 }
 
@@ -1925,6 +1951,17 @@ write_thread (GTask        *task,
   GError *error = NULL;
   gboolean ok;
 
+  /* "a.txt/" names a directory: no file is written there. */
+  if (op->dir_only)
+    {
+      g_auto(RunnerFd) fd = open_beneath_errno (self, op->path, O_PATH, 0);
+      struct stat st;
+
+      set_error_errno (&error, fd >= 0 && fstat (fd, &st) == 0 && !S_ISDIR (st.st_mode)
+                               ? ENOTDIR : EISDIR, op->path);
+      op_thread_return (task, FALSE, error);
+      return;
+    }
   ok = write_file (self, op, op->path, FALSE, cancellable, &error);
   if (!ok)
     op_rollback_created (self, op);
@@ -2094,6 +2131,8 @@ rename_entry (RunnerWorkspace *self,
     return set_error_errno (error, errno, op->path);
   if (fstatat (from_fd, rel_basename (op->path), &st, AT_SYMLINK_NOFOLLOW) < 0)
     return set_error_errno (error, errno, op->path);
+  if ((op->dir_only || op->other_dir_only) && !S_ISDIR (st.st_mode))
+    return set_error_errno (error, ENOTDIR, op->path);
   if (strcmp (op->path, op->other) == 0)
     return TRUE;
 
@@ -2172,6 +2211,8 @@ runner_workspace_rename_async (RunnerWorkspace     *self,
   if (op == NULL)
     return;
   op->other = runner_workspace_resolve (self, to, &error);
+  op->other_dir_only = op->other != NULL && *op->other != '\0'
+                       && runner_workspace_names_directory (to);
   if (op->other == NULL)
     {
       g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
@@ -2249,6 +2290,8 @@ delete_entry (RunnerWorkspace *self,
   dirfd = open_beneath_errno (self, dir, O_PATH | O_DIRECTORY, 0);
   if (dirfd < 0 || fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return set_error_errno (error, errno, op->path);
+  if (op->dir_only && !S_ISDIR (st.st_mode))
+    return set_error_errno (error, ENOTDIR, op->path);
 
   op_own (self, op, op->path);
   if (!S_ISDIR (st.st_mode))

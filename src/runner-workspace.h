@@ -59,6 +59,7 @@ char            *runner_workspace_resolve_len       (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      gssize                length,
                                                      GError              **error);
+gboolean         runner_workspace_names_directory   (const char           *path);
 char            *runner_workspace_to_virtual        (RunnerWorkspace      *self,
                                                      const char           *relative);
 int              runner_workspace_open_beneath      (RunnerWorkspace      *self,

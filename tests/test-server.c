@@ -606,6 +606,71 @@ test_file_operations (void)
   runner_test_server_stop (server);
 }
 
+/* A trailing slash names a directory: on a file it is refused, and
+ * nothing changes. */
+static void
+test_trailing_slash (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  static const struct { const char *event; const char *data; const char *code; } refused[] = {
+    { "fetchContent", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+    { "fetchContent", "{\"path\":\"/workspace/a.txt/.\"}", "ENOTDIR" },
+    { "updateContent", "{\"path\":\"a.txt/\",\"content\":\"new\"}", "ENOTDIR" },
+    { "updateContent", "{\"path\":\"new.txt/\",\"content\":\"new\"}", "EISDIR" },
+    { "createFile", "{\"path\":\"sub/new.txt/\"}", "EISDIR" },
+    { "delete", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+    { "rename", "{\"from\":\"a.txt/\",\"to\":\"b.txt\"}", "ENOTDIR" },
+    { "rename", "{\"from\":\"a.txt\",\"to\":\"b.txt/\"}", "ENOTDIR" },
+    { "fetchDir", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+  };
+  JsonNode *reply;
+
+  write_file (server, "a.txt", "old");
+  write_file (server, "dir/in.txt", "in");
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *content = NULL;
+
+      reply = runner_test_client_request (client, refused[i].event, refused[i].data);
+      g_test_message ("%s %s", refused[i].event, refused[i].data);
+      assert_error (reply, refused[i].code);
+      json_node_unref (reply);
+      content = read_file (server, "a.txt");
+      g_assert_cmpstr (content, ==, "old");
+    }
+  {
+    g_autofree char *created = workspace_path (server, "new.txt");
+    g_autofree char *parent = workspace_path (server, "sub");
+    g_autofree char *moved = workspace_path (server, "b.txt");
+
+    g_assert_false (g_file_test (created, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (moved, G_FILE_TEST_EXISTS));
+  }
+
+  /* On a directory it is fine, and the answer names the entry. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"dir/\"}");
+  assert_ok (reply);
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "rename", "{\"from\":\"dir/\",\"to\":\"moved/\"}");
+  assert_ok (reply);
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "path"), ==,
+                   "/workspace/moved");
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "delete", "{\"path\":\"moved/\",\"recursive\":true}");
+  assert_ok (reply);
+  json_node_unref (reply);
+  {
+    g_autofree char *moved = workspace_path (server, "moved");
+
+    g_assert_false (g_file_test (moved, G_FILE_TEST_EXISTS));
+  }
+
+  runner_test_server_stop (server);
+}
+
 /* Takes the queued file:refresh events off @client: counts them, and notes
  * whether one listed every path in @paths. */
 typedef struct
@@ -940,6 +1005,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/update-content", test_update_content);
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
   g_test_add_func ("/runner/server/files/large-tree", test_large_tree);
+  g_test_add_func ("/runner/server/files/trailing-slash", test_trailing_slash);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);
