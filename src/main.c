@@ -128,6 +128,20 @@ flush_sync (Runner *runner)
   runner_sync_stop (runner->sync);
 }
 
+static void
+on_temp_cleaned (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  int removed = runner_workspace_clean_temp_finish (RUNNER_WORKSPACE (object), result, &error);
+
+  if (removed < 0)
+    g_warning ("Could not look for stale temporary files: %s", error->message);
+  else if (removed > 0)
+    g_message ("Removed %d stale temporary file(s) from the workspace", removed);
+}
+
 static char *
 display_url (Runner *runner)
 {
@@ -175,6 +189,8 @@ serve (RunnerConfig *config)
       g_warning ("Not watching the workspace for changes: %s", error->message);
       g_clear_error (&error);
     }
+  /* What writes cut short by a crash left behind */
+  runner_workspace_clean_temp_async (runner.workspace, NULL, on_temp_cleaned, NULL);
 
   runner.server = runner_server_new (config, runner.workspace);
   if (runner.sync != NULL)

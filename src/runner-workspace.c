@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -39,6 +40,8 @@
 #define MAX_SYMLINKS 40
 #define TEMP_MARK ".runner-"
 #define TEMP_RANDOM 6
+/* An unlocked temporary file this old is left by a crash (see write_into). */
+#define TEMP_STALE_SECONDS 10
 #define DEBOUNCE_MS 50
 /* IN_EXCL_UNLINK also keeps out the events of O_TMPFILE files, which
  * inotify names "#<inode>". */
@@ -173,7 +176,12 @@ runner_workspace_is_temp_name (const char *name)
   if (len < 1 + strlen (TEMP_MARK) + TEMP_RANDOM + 1)
     return FALSE;
   mark = name + len - TEMP_RANDOM - strlen (TEMP_MARK);
-  return memcmp (mark, TEMP_MARK, strlen (TEMP_MARK)) == 0;
+  if (memcmp (mark, TEMP_MARK, strlen (TEMP_MARK)) != 0)
+    return FALSE;
+  for (const char *p = name + len - TEMP_RANDOM; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p))
+      return FALSE;
+  return TRUE;
 }
 
 static char *
@@ -1856,6 +1864,10 @@ write_into (RunnerWorkspace *self,
     }
   if (fd < 0)
     return set_error_errno (error, EEXIST, relative);
+  /* Held until the file is committed or removed: an unlocked temporary
+   * file is one a crash left behind (runner_workspace_clean_temp_async()). */
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    g_debug ("cannot lock a temporary file: %s", g_strerror (errno));
 
   op_own (self, op, relative);
   if (!write_temp (fd, op->content, mode, old) || g_cancellable_is_cancelled (cancellable))
@@ -2029,6 +2041,143 @@ runner_workspace_write_finish (RunnerWorkspace *self,
                                GError         **error)
 {
   return op_finish (self, result, runner_workspace_write_async, error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Temporary files left behind */
+
+/* Removes @name in @dirfd if it is a regular file, unchanged since
+ * @before and locked by no writer. */
+static gboolean
+remove_stale_temp (int         dirfd,
+                   const char *name,
+                   time_t      before)
+{
+  g_auto(RunnerFd) fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+                                             | O_CLOEXEC);
+  struct stat st, again;
+
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_mtime > before)
+    return FALSE;
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return FALSE;
+  /* still that file under that name */
+  if (fstatat (dirfd, name, &again, AT_SYMLINK_NOFOLLOW) < 0 || again.st_dev != st.st_dev
+      || again.st_ino != st.st_ino)
+    return FALSE;
+  return unlinkat (dirfd, name, 0) == 0;
+}
+
+/* Takes @fd. Never follows a symlink; skips excluded names. */
+static guint
+clean_temp_dir (Op           *op,
+                int           fd,
+                time_t        before,
+                GCancellable *cancellable)
+{
+  g_autoptr(DIR) dir = fdopendir (fd);
+  struct dirent *de;
+  guint removed = 0;
+
+  if (dir == NULL)
+    {
+      close (fd);
+      return 0;
+    }
+  while ((de = readdir (dir)) != NULL && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (is_dot_or_dotdot (de->d_name) || is_excluded_name (op->excluded, de->d_name))
+        continue;
+      if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
+        {
+          int sub = openat (dirfd (dir), de->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+          if (sub >= 0)
+            {
+              removed += clean_temp_dir (op, sub, before, cancellable);
+              continue;
+            }
+        }
+      if (runner_workspace_is_temp_name (de->d_name)
+          && remove_stale_temp (dirfd (dir), de->d_name, before))
+        removed++;
+    }
+  return removed;
+}
+
+static void
+clean_temp_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      data,
+                   GCancellable *cancellable)
+{
+  RunnerWorkspace *self = source;
+  int fd = openat (self->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  time_t before = time (NULL) - TEMP_STALE_SECONDS;
+  guint removed;
+
+  if (fd < 0)
+    {
+      GError *error = NULL;
+
+      set_error_errno (&error, errno, "");
+      g_task_return_error (task, error);
+      return;
+    }
+  removed = clean_temp_dir (data, fd, before, cancellable);
+  g_task_return_int (task, removed);
+}
+
+/**
+ * runner_workspace_clean_temp_async:
+ * @self: a #RunnerWorkspace
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Removes the temporary files (`.NAME.runner-XXXXXX`) that writes cut
+ * short by a crash left behind: only regular files with exactly that form
+ * of name, not modified for TEMP_STALE_SECONDS and locked by no writer (a
+ * write holds a lock on its temporary file until it is renamed). Walks the
+ * workspace without following symlinks and skips excluded names.
+ */
+void
+runner_workspace_clean_temp_async (RunnerWorkspace     *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, runner_workspace_clean_temp_async);
+  g_task_set_task_data (task, op_new (self), op_free);
+  g_task_run_in_thread (task, clean_temp_thread);
+}
+
+/**
+ * runner_workspace_clean_temp_finish:
+ * @self: a #RunnerWorkspace
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: how many files were removed, or -1 with @error set
+ */
+int
+runner_workspace_clean_temp_finish (RunnerWorkspace *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), -1);
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == runner_workspace_clean_temp_async,
+                        -1);
+
+  return (int) g_task_propagate_int (G_TASK (result), error);
 }
 
 /* ---------------------------------------------------------------------- */

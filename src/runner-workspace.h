@@ -51,6 +51,13 @@ void             runner_workspace_set_max_tree_bytes (RunnerWorkspace     *self,
 gsize            runner_workspace_get_max_tree_bytes (RunnerWorkspace     *self);
 gboolean         runner_workspace_start_watching    (RunnerWorkspace      *self,
                                                      GError              **error);
+void             runner_workspace_clean_temp_async  (RunnerWorkspace      *self,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback   callback,
+                                                     gpointer              user_data);
+int              runner_workspace_clean_temp_finish (RunnerWorkspace      *self,
+                                                     GAsyncResult         *result,
+                                                     GError              **error);
 
 char            *runner_workspace_resolve           (RunnerWorkspace      *self,
                                                      const char           *path,

@@ -2,7 +2,11 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner-test-util.h"
@@ -606,6 +610,100 @@ test_file_operations (void)
   runner_test_server_stop (server);
 }
 
+static void
+put_old_file (const char *path,
+              gboolean    old)
+{
+  struct timespec times[2] = { { time (NULL) - 3600, 0 }, { time (NULL) - 3600, 0 } };
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, "partial", -1, &error);
+  g_assert_no_error (error);
+  if (old)
+    g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
+
+static gboolean
+cleaned_up (gpointer user_data)
+{
+  RunnerTestServer *server = user_data;
+
+  return strstr (server->errors->str, "Removed 2 stale temporary file(s)") != NULL;
+}
+
+/* Temporary files a crash left behind go at start; nothing else does. */
+static void
+test_stale_temp_files (void)
+{
+  static const char * const gone[] = { ".a.txt.runner-Ab12Cd", "sub/.b.txt.runner-XyZ789" };
+  static const char * const kept[] = {
+    ".notes.runner-bak", "notes.runner-abcdef", ".c.txt.runner-ab-cde", ".runner-abcdef",
+    ".held.runner-Zx98Cv", "node_modules/.n.runner-abcdef",
+  };
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *outside = g_build_filename (server->dir, "outside", NULL);
+  g_autofree char *outside_temp = g_build_filename (outside, ".o.runner-abcdef", NULL);
+  g_autofree char *link = workspace_path (server, "out");
+  g_autofree char *fresh = workspace_path (server, ".fresh.runner-Qw12Er");
+  g_autofree char *dir = workspace_path (server, ".d.runner-abcdef");
+  g_autofree char *held = workspace_path (server, ".held.runner-Zx98Cv");
+  int held_fd;
+
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  put_old_file (outside_temp, TRUE);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  write_file (server, "sub/keep.txt", "keep");
+  write_file (server, "node_modules/x.js", "x");
+  for (guint i = 0; i < G_N_ELEMENTS (gone); i++)
+    {
+      g_autofree char *path = workspace_path (server, gone[i]);
+
+      put_old_file (path, TRUE);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = workspace_path (server, kept[i]);
+
+      put_old_file (path, TRUE);
+    }
+  /* A write in progress holds a lock on its file; a recent one is spared. */
+  held_fd = open (held, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (held_fd, >=, 0);
+  g_assert_cmpint (flock (held_fd, LOCK_EX), ==, 0);
+  put_old_file (fresh, FALSE);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+
+  runner_test_server_start (server, NULL, NULL, &error);
+  g_assert_no_error (error);
+  runner_test_wait (cleaned_up, server, 10000);
+  g_assert_true (cleaned_up (server));
+
+  for (guint i = 0; i < G_N_ELEMENTS (gone); i++)
+    {
+      g_autofree char *path = workspace_path (server, gone[i]);
+
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = workspace_path (server, kept[i]);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (outside_temp, G_FILE_TEST_IS_REGULAR));
+  {
+    g_autofree char *content = read_file (server, "sub/keep.txt");
+
+    g_assert_cmpstr (content, ==, "keep");
+  }
+
+  close (held_fd);
+  runner_test_server_stop (server);
+}
+
 /* A trailing slash names a directory: on a file it is refused, and
  * nothing changes. */
 static void
@@ -1006,6 +1104,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
   g_test_add_func ("/runner/server/files/large-tree", test_large_tree);
   g_test_add_func ("/runner/server/files/trailing-slash", test_trailing_slash);
+  g_test_add_func ("/runner/server/files/stale-temp-files", test_stale_temp_files);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);
