@@ -128,6 +128,20 @@ flush_sync (Runner *runner)
   runner_sync_stop (runner->sync);
 }
 
+static void
+on_temp_cleaned (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  int removed = runner_workspace_clean_temp_finish (RUNNER_WORKSPACE (object), result, &error);
+
+  if (removed < 0)
+    g_warning ("Could not look for stale temporary files: %s", error->message);
+  else if (removed > 0)
+    g_message ("Removed %d stale temporary file(s) from the workspace", removed);
+}
+
 static char *
 display_url (Runner *runner)
 {
@@ -167,11 +181,16 @@ serve (RunnerConfig *config)
   runner_workspace_set_excluded (runner.workspace, (const char * const *) config->excluded);
   runner_workspace_set_max_file_size (runner.workspace, config->max_file_size);
   runner_workspace_set_max_entries (runner.workspace, config->max_entries);
+  /* A tree pushed as file:refresh and again in the reply's ack stays within
+   * half of what a client may have queued. */
+  runner_workspace_set_max_tree_bytes (runner.workspace, config->max_queued / 4);
   if (!runner_workspace_start_watching (runner.workspace, &error))
     {
       g_warning ("Not watching the workspace for changes: %s", error->message);
       g_clear_error (&error);
     }
+  /* What writes cut short by a crash left behind */
+  runner_workspace_clean_temp_async (runner.workspace, NULL, on_temp_cleaned, NULL);
 
   runner.server = runner_server_new (config, runner.workspace);
   if (runner.sync != NULL)

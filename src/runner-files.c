@@ -19,7 +19,18 @@
  * last root tree it sent, serialized once: a write that only changes the
  * content of a file already in it leaves the tree as it was, so the refresh
  * after it costs no disk walk. Any other change drops the cache.
+ *
+ * That refresh goes to every client at once after a lone change. Changes
+ * that overlap (another file operation or a listing of the root still
+ * running) are coalesced: one refresh after a quiet spell of
+ * REFRESH_QUIET_MS, at most REFRESH_MAX_DELAY_MS after the first. A client
+ * whose queue is over its low-water mark gets no tree then: it gets the
+ * latest one once it drains. Trees are bounded (max-tree-bytes), so a
+ * refresh always fits a client's queue.
  */
+#define REFRESH_QUIET_MS 100
+#define REFRESH_MAX_DELAY_MS 1000
+
 typedef struct _Listing Listing;
 
 struct _RunnerFiles
@@ -31,6 +42,9 @@ struct _RunnerFiles
   Listing         *inflight;     /* unowned, nullable: the Listing of the current state */
   guint            generation;   /* bumped by every change, to drop stale listings */
   gulong           changed_id;
+  guint            ops_running;  /* changing operations not finished yet */
+  guint            refresh_id;   /* the debounced refresh after changes */
+  gint64           refresh_deadline; /* monotonic: the latest it may fire */
 };
 
 G_DEFINE_FINAL_TYPE (RunnerFiles, runner_files, G_TYPE_OBJECT)
@@ -132,6 +146,7 @@ runner_files_dispose (GObject *object)
   RunnerFiles *self = RUNNER_FILES (object);
 
   g_clear_signal_handler (&self->changed_id, self->workspace);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_weak_pointer (&self->server);
   drop_cache (self);
   g_clear_object (&self->workspace);
@@ -161,20 +176,24 @@ struct _Listing
   GPtrArray   *waiters;    /* owned: GTasks */
 };
 
-/* {"tree":TREE} or {"tree":TREE,"truncated":true} around a listing's text */
+/* {"tree":TREE} around a listing's text, or, when it was cut short,
+ * {"tree":TREE,"truncated":true,"limit":{"entries":N,"bytes":N}} */
 static char *
-tree_data (char     *tree,
-           gsize     tree_len,
-           gboolean  truncated,
-           gsize    *len)
+tree_data (RunnerWorkspace *workspace,
+           char            *tree,
+           gsize            tree_len,
+           gboolean         truncated,
+           gsize           *len)
 {
   g_autofree char *owned = tree;
-  GString *out = g_string_sized_new (tree_len + 32);
+  GString *out = g_string_sized_new (tree_len + 96);
 
   g_string_append (out, "{\"tree\":");
   g_string_append_len (out, owned, tree_len);
   if (truncated)
-    g_string_append (out, ",\"truncated\":true");
+    g_string_append_printf (out, ",\"truncated\":true,\"limit\":{\"entries\":%u,\"bytes\":%zu}",
+                            runner_workspace_get_max_entries (workspace),
+                            runner_workspace_get_max_tree_bytes (workspace));
   g_string_append_c (out, '}');
   *len = out->len;
   return g_string_free (out, FALSE);
@@ -209,7 +228,7 @@ root_listed_cb (GObject      *object,
       return;
     }
 
-  tree = tree_data (tree, len, truncated, &len);
+  tree = tree_data (self->workspace, tree, len, truncated, &len);
   message = runner_message_new_take_text ("file:refresh", tree, len);
   if (current)
     {
@@ -265,14 +284,74 @@ get_root_tree_finish (RunnerFiles   *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* The tree a busy client gets once it drains: the latest only. */
+typedef struct
+{
+  RunnerMessage *message; /* owned, nullable */
+} PendingRefresh;
+
+static void
+pending_refresh_free (gpointer data)
+{
+  PendingRefresh *pending = data;
+
+  g_clear_pointer (&pending->message, runner_message_unref);
+  g_free (pending);
+}
+
+static void send_refresh (RunnerClient  *client,
+                          RunnerMessage *message);
+
+static GQuark pending_refresh_quark (void);
+G_DEFINE_QUARK (runner-files-pending-refresh, pending_refresh)
+
+static void
+client_drained_cb (RunnerClient   *client,
+                   PendingRefresh *pending)
+{
+  g_autoptr(RunnerMessage) message = g_steal_pointer (&pending->message);
+
+  if (message != NULL)
+    send_refresh (client, message);
+}
+
+/* Sends a file:refresh to @client now if its queue has room, else keeps it
+ * (in place of any older one) until the client drains. */
+static void
+send_refresh (RunnerClient  *client,
+              RunnerMessage *message)
+{
+  PendingRefresh *pending = g_object_get_qdata (G_OBJECT (client), pending_refresh_quark ());
+
+  if (runner_client_is_writable (client))
+    {
+      if (pending != NULL)
+        g_clear_pointer (&pending->message, runner_message_unref);
+      runner_client_send (client, message);
+      return;
+    }
+  if (runner_client_is_closed (client))
+    return;
+
+  if (pending == NULL)
+    {
+      pending = g_new0 (PendingRefresh, 1);
+      g_object_set_qdata_full (G_OBJECT (client), pending_refresh_quark (), pending,
+                               pending_refresh_free);
+      g_signal_connect (client, "drained", G_CALLBACK (client_drained_cb), pending);
+    }
+  g_clear_pointer (&pending->message, runner_message_unref);
+  pending->message = runner_message_ref (message);
+}
+
 static void
 broadcast_tree_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   RunnerFiles *self = RUNNER_FILES (object);
-  g_autoptr(RunnerRequest) request = user_data;
   g_autoptr(RunnerMessage) message = NULL;
+  g_autoptr(GPtrArray) clients = NULL;
   g_autoptr(GError) error = NULL;
 
   message = get_root_tree_finish (self, result, &error);
@@ -281,12 +360,46 @@ broadcast_tree_cb (GObject      *object,
       g_warning ("Could not list the workspace: %s", error->message);
       return;
     }
+  if (self->server == NULL)
+    return;
 
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  clients = runner_server_list_clients (self->server);
+  for (guint i = 0; i < clients->len; i++)
+    send_refresh (g_ptr_array_index (clients, i), message);
 }
 
-/* After a change: the answer first, then the tree to every client. */
+static gboolean
+refresh_cb (gpointer user_data)
+{
+  RunnerFiles *self = user_data;
+
+  self->refresh_id = 0;
+  get_root_tree_async (self, broadcast_tree_cb, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Pushes the tree to every client: now after a lone change (the finishing
+ * operation itself still counts as running), else once changes stop. */
+static void
+schedule_refresh (RunnerFiles *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 delay_ms;
+
+  if (self->refresh_id == 0 && self->ops_running <= 1 && self->inflight == NULL)
+    {
+      get_root_tree_async (self, broadcast_tree_cb, NULL);
+      return;
+    }
+
+  if (self->refresh_id == 0)
+    self->refresh_deadline = now + REFRESH_MAX_DELAY_MS * G_TIME_SPAN_MILLISECOND;
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  delay_ms = CLAMP ((self->refresh_deadline - now) / G_TIME_SPAN_MILLISECOND, 0, REFRESH_QUIET_MS);
+  self->refresh_id = g_timeout_add ((guint) delay_ms, refresh_cb, self);
+}
+
+/* After a change: the answer first, then (soon) the tree to every client. */
 static void
 changed_reply (RunnerFiles   *self,
                RunnerRequest *request,
@@ -299,11 +412,12 @@ changed_reply (RunnerFiles   *self,
   set_path_member (result, "path", virtual_path);
   runner_request_reply (request, object_node (result));
 
-  get_root_tree_async (self, broadcast_tree_cb, runner_request_ref (request));
+  schedule_refresh (self);
 }
 
 /* Resolve a path argument (@member, or its bytes in @member + "Bytes"):
- * EINVAL when missing or malformed, EACCES outside. */
+ * EINVAL when missing or malformed, EACCES outside. A trailing slash stays,
+ * for the workspace to require a directory there. */
 static char *
 path_arg (RunnerFiles    *self,
           RunnerRequest  *request,
@@ -313,6 +427,7 @@ path_arg (RunnerFiles    *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *path = runner_request_get_path (request, member, required, &local_error);
+  char *relative;
 
   if (path == NULL)
     {
@@ -324,7 +439,15 @@ path_arg (RunnerFiles    *self,
       path = g_strdup ("");
     }
 
-  return runner_workspace_resolve (self->workspace, path, error);
+  relative = runner_workspace_resolve (self->workspace, path, error);
+  if (relative != NULL && *relative != '\0' && runner_workspace_names_directory (path))
+    {
+      char *with_slash = g_strconcat (relative, "/", NULL);
+
+      g_free (relative);
+      relative = with_slash;
+    }
+  return relative;
 }
 
 /* A required path argument, resolved; on failure the request is answered. */
@@ -363,9 +486,9 @@ fetch_dir_cb (GObject      *object,
       return;
     }
 
-  tree = tree_data (tree, len, truncated, &len);
+  tree = tree_data (RUNNER_WORKSPACE (object), tree, len, truncated, &len);
   message = runner_message_new_take_text ("file:refresh", tree, len);
-  runner_client_send (runner_request_get_client (request), message);
+  send_refresh (runner_request_get_client (request), message);
   runner_request_reply_text (request, runner_message_get_data_text (message));
 }
 
@@ -386,7 +509,7 @@ root_tree_for_request_cb (GObject      *object,
       return;
     }
 
-  runner_client_send (runner_request_get_client (request), message);
+  send_refresh (runner_request_get_client (request), message);
   runner_request_reply_text (request, runner_message_get_data_text (message));
 }
 
@@ -589,13 +712,18 @@ op_new (RunnerFiles   *self,
 
   op->self = g_object_ref (self);
   op->request = runner_request_ref (request);
+  /* the entry itself, for the answer: without a trailing slash */
+  if (g_str_has_suffix (path, "/"))
+    path[strlen (path) - 1] = '\0';
   op->path = path;
+  self->ops_running++;
   return op;
 }
 
 static void
 op_free (Op *op)
 {
+  op->self->ops_running--;
   g_object_unref (op->self);
   runner_request_unref (op->request);
   g_free (op->path);

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,9 +35,13 @@
 
 #define DEFAULT_MAX_FILE_SIZE (10 * 1024 * 1024)
 #define DEFAULT_MAX_ENTRIES 100000
+/* A quarter of the default per-client queue (RUNNER_MAX_QUEUED, 8M). */
+#define DEFAULT_MAX_TREE_BYTES (2 * 1024 * 1024)
 #define MAX_SYMLINKS 40
 #define TEMP_MARK ".runner-"
 #define TEMP_RANDOM 6
+/* An unlocked temporary file this old is left by a crash (see write_into). */
+#define TEMP_STALE_SECONDS 10
 #define DEBOUNCE_MS 50
 /* IN_EXCL_UNLINK also keeps out the events of O_TMPFILE files, which
  * inotify names "#<inode>". */
@@ -64,6 +69,7 @@ struct _RunnerWorkspace
   char **excluded;
   goffset max_file_size;
   guint max_entries;
+  gsize max_tree_bytes;
   int use_openat2;              /* atomic; read from worker threads */
   int use_tmpfile;              /* atomic; O_TMPFILE for atomic writes */
 
@@ -95,6 +101,7 @@ enum
   PROP_ROOT,
   PROP_MAX_FILE_SIZE,
   PROP_MAX_ENTRIES,
+  PROP_MAX_TREE_BYTES,
   N_PROPS
 };
 
@@ -169,7 +176,12 @@ runner_workspace_is_temp_name (const char *name)
   if (len < 1 + strlen (TEMP_MARK) + TEMP_RANDOM + 1)
     return FALSE;
   mark = name + len - TEMP_RANDOM - strlen (TEMP_MARK);
-  return memcmp (mark, TEMP_MARK, strlen (TEMP_MARK)) == 0;
+  if (memcmp (mark, TEMP_MARK, strlen (TEMP_MARK)) != 0)
+    return FALSE;
+  for (const char *p = name + len - TEMP_RANDOM; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p))
+      return FALSE;
+  return TRUE;
 }
 
 static char *
@@ -330,6 +342,26 @@ runner_workspace_resolve (RunnerWorkspace *self,
                           GError         **error)
 {
   return runner_workspace_resolve_len (self, path, -1, error);
+}
+
+/**
+ * runner_workspace_names_directory:
+ * @path: a client path
+ *
+ * A path that ends in `/` (or `/.`) names a directory, as in POSIX:
+ * runner_workspace_resolve() drops that slash, and operations on such a
+ * path refuse anything but a directory (%G_IO_ERROR_NOT_DIRECTORY).
+ *
+ * Returns: whether @path ends in a slash
+ */
+gboolean
+runner_workspace_names_directory (const char *path)
+{
+  gsize len = path != NULL ? strlen (path) : 0;
+
+  while (len >= 2 && path[len - 1] == '.' && path[len - 2] == '/')
+    len--;
+  return len > 0 && path[len - 1] == '/';
 }
 
 /**
@@ -674,11 +706,14 @@ typedef struct
   char **excluded;
   goffset max_file_size;
   guint max_entries;
+  gsize max_tree_bytes;
 
   GPtrArray *changes;           /* Change*, to emit on the main thread */
   GPtrArray *created;           /* relative dirs this operation created */
   GPtrArray *owned;             /* paths added to self->own */
   gboolean truncated;
+  gboolean dir_only;            /* path had a trailing slash */
+  gboolean other_dir_only;      /* other had a trailing slash */
 } Op;
 
 static void
@@ -704,6 +739,7 @@ op_new (RunnerWorkspace *self)
   op->excluded = g_strdupv (self->excluded);
   op->max_file_size = self->max_file_size;
   op->max_entries = self->max_entries;
+  op->max_tree_bytes = self->max_tree_bytes;
   op->changes = g_ptr_array_new_with_free_func (change_free);
   op->created = g_ptr_array_new_with_free_func (g_free);
   op->owned = g_ptr_array_new_with_free_func (g_free);
@@ -994,8 +1030,8 @@ static JsonArray *list_walk_dir (ListWalk *walk,
                                  int       fd,
                                  int       depth);
 
-/* Lists the directory at hand into "children"; not if it is a symlink
- * back to a directory being listed. */
+/* Lists the directory at hand into "children"; not if it is (a mount of)
+ * a directory being listed. */
 static void
 list_walk_children (ListWalk   *walk,
                     DIR        *dir,
@@ -1007,12 +1043,8 @@ list_walk_children (ListWalk   *walk,
   struct stat st;
   JsonArray *children;
 
-  if (entry->is_link)
-    fd = open_beneath_errno (walk->self, list_walk_relative (walk),
-                             O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
-  else
-    fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
-                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  fd = openat (dirfd (dir), entry->raw_name != NULL ? entry->raw_name : entry->name,
+               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0 && (fstat (fd, &st) < 0 || list_walk_seen (walk, &st)))
     {
       close (fd);
@@ -1082,7 +1114,9 @@ list_walk_entry (ListWalk  *walk,
       if (path_bytes != NULL)
         json_object_set_string_member (object, "pathBytes", path_bytes);
     }
-  if (entry->is_dir && depth != 0)
+  /* A symlinked directory is not followed: each real directory is listed
+   * once, and links cannot multiply a tree. */
+  if (entry->is_dir && !entry->is_link && depth != 0)
     list_walk_children (walk, dir, entry, depth > 0 ? depth - 1 : -1, object);
   if (walk->text != NULL)
     g_string_append_c (walk->text, '}');
@@ -1156,10 +1190,11 @@ list_walk_dir (ListWalk *walk,
     g_string_append_c (walk->text, '[');
   else
     array = json_array_sized_new (entries->len);
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; i < entries->len && !walk->op->truncated; i++)
     {
       ListEntry *entry = &g_array_index (entries, ListEntry, i);
       gsize len = walk->vpath->len;
+      gsize mark = walk->text != NULL ? walk->text->len : 0;
 
       if (walk->count >= walk->op->max_entries)
         {
@@ -1173,6 +1208,14 @@ list_walk_dir (ListWalk *walk,
       g_string_append (walk->vpath, entry->raw_name != NULL ? entry->raw_name : entry->name);
       list_walk_entry (walk, dir, entry, depth, array);
       g_string_truncate (walk->vpath, len);
+      /* Past max-tree-bytes with the brackets still to close ("]" per open
+       * array, "}" per open object): take the entry back and stop. */
+      if (walk->text != NULL
+          && walk->text->len + 2 * walk->ancestors->len > walk->op->max_tree_bytes)
+        {
+          g_string_truncate (walk->text, mark);
+          walk->op->truncated = TRUE;
+        }
     }
   if (walk->text != NULL)
     g_string_append_c (walk->text, ']');
@@ -1321,9 +1364,10 @@ list_finish (RunnerWorkspace *self,
  * directories within @depth. Excluded names are left out at every level,
  * and so are Runner's temporary files. A symlink counts as what it points
  * to if that stays inside the workspace; dangling and escaping symlinks are
- * left out; a symlink back to a directory being listed gets no "children".
- * Names that are not UTF-8 show with U+FFFD, and exactly in "nameBytes"
- * (and "pathBytes" for the path), base64. At most max-entries entries
+ * left out. A symlinked directory gets no "children" (list its path to see
+ * them): each real directory is listed once, and links cannot multiply the
+ * tree or loop. Names that are not UTF-8 show with U+FFFD, and exactly in
+ * "nameBytes" (and "pathBytes" for the path), base64. At most max-entries entries
  * are listed (depth first, in the order above); then the listing stops and
  * is marked truncated.
  */
@@ -1379,6 +1423,8 @@ runner_workspace_list_finish (RunnerWorkspace *self,
  * The same listing as runner_workspace_list_async(), written as compact
  * JSON text in the worker thread: the fast path for `fetchDir` replies,
  * with no JsonNode tree to build, serialize on the main thread and free.
+ * The text is also bounded by max-tree-bytes: past it the listing stops
+ * before the entry that crosses it and is marked truncated.
  */
 void
 runner_workspace_list_json_async (RunnerWorkspace     *self,
@@ -1446,6 +1492,8 @@ read_file (RunnerWorkspace *self,
     return set_error_errno (error, errno, op->path), NULL;
   if (S_ISDIR (st.st_mode))
     return set_error_errno (error, EISDIR, op->path), NULL;
+  if (op->dir_only)
+    return set_error_errno (error, ENOTDIR, op->path), NULL;
   if (!S_ISREG (st.st_mode))
     {
       g_autofree char *virt = virtual_path (op->path);
@@ -1547,6 +1595,7 @@ runner_workspace_read_async (RunnerWorkspace     *self,
     }
   op = op_new (self);
   op->path = relative;
+  op->dir_only = *relative != '\0' && runner_workspace_names_directory (path);
   g_task_set_task_data (task, op, op_free);
   g_task_run_in_thread (task, read_thread);
 }
@@ -1645,6 +1694,7 @@ op_new_for_path (RunnerWorkspace    *self,
     }
   op = op_new (self);
   op->path = relative;
+  op->dir_only = *relative != '\0' && runner_workspace_names_directory (path);
   return op;
 }
 
@@ -1835,6 +1885,10 @@ write_into (RunnerWorkspace *self,
     }
   if (fd < 0)
     return set_error_errno (error, EEXIST, relative);
+  /* Held until the file is committed or removed: an unlocked temporary
+   * file is one a crash left behind (runner_workspace_clean_temp_async()). */
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    g_debug ("cannot lock a temporary file: %s", g_strerror (errno));
 
   op_own (self, op, relative);
   if (!write_temp (fd, op->content, mode, old) || g_cancellable_is_cancelled (cancellable))
@@ -1930,6 +1984,17 @@ write_thread (GTask        *task,
   GError *error = NULL;
   gboolean ok;
 
+  /* "a.txt/" names a directory: no file is written there. */
+  if (op->dir_only)
+    {
+      g_auto(RunnerFd) fd = open_beneath_errno (self, op->path, O_PATH, 0);
+      struct stat st;
+
+      set_error_errno (&error, fd >= 0 && fstat (fd, &st) == 0 && !S_ISDIR (st.st_mode)
+                               ? ENOTDIR : EISDIR, op->path);
+      op_thread_return (task, FALSE, error);
+      return;
+    }
   ok = write_file (self, op, op->path, FALSE, cancellable, &error);
   if (!ok)
     op_rollback_created (self, op);
@@ -1997,6 +2062,143 @@ runner_workspace_write_finish (RunnerWorkspace *self,
                                GError         **error)
 {
   return op_finish (self, result, runner_workspace_write_async, error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Temporary files left behind */
+
+/* Removes @name in @dirfd if it is a regular file, unchanged since
+ * @before and locked by no writer. */
+static gboolean
+remove_stale_temp (int         dirfd,
+                   const char *name,
+                   time_t      before)
+{
+  g_auto(RunnerFd) fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+                                             | O_CLOEXEC);
+  struct stat st, again;
+
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_mtime > before)
+    return FALSE;
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return FALSE;
+  /* still that file under that name */
+  if (fstatat (dirfd, name, &again, AT_SYMLINK_NOFOLLOW) < 0 || again.st_dev != st.st_dev
+      || again.st_ino != st.st_ino)
+    return FALSE;
+  return unlinkat (dirfd, name, 0) == 0;
+}
+
+/* Takes @fd. Never follows a symlink; skips excluded names. */
+static guint
+clean_temp_dir (Op           *op,
+                int           fd,
+                time_t        before,
+                GCancellable *cancellable)
+{
+  g_autoptr(DIR) dir = fdopendir (fd);
+  struct dirent *de;
+  guint removed = 0;
+
+  if (dir == NULL)
+    {
+      close (fd);
+      return 0;
+    }
+  while ((de = readdir (dir)) != NULL && !g_cancellable_is_cancelled (cancellable))
+    {
+      if (is_dot_or_dotdot (de->d_name) || is_excluded_name (op->excluded, de->d_name))
+        continue;
+      if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
+        {
+          int sub = openat (dirfd (dir), de->d_name,
+                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+          if (sub >= 0)
+            {
+              removed += clean_temp_dir (op, sub, before, cancellable);
+              continue;
+            }
+        }
+      if (runner_workspace_is_temp_name (de->d_name)
+          && remove_stale_temp (dirfd (dir), de->d_name, before))
+        removed++;
+    }
+  return removed;
+}
+
+static void
+clean_temp_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      data,
+                   GCancellable *cancellable)
+{
+  RunnerWorkspace *self = source;
+  int fd = openat (self->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  time_t before = time (NULL) - TEMP_STALE_SECONDS;
+  guint removed;
+
+  if (fd < 0)
+    {
+      GError *error = NULL;
+
+      set_error_errno (&error, errno, "");
+      g_task_return_error (task, error);
+      return;
+    }
+  removed = clean_temp_dir (data, fd, before, cancellable);
+  g_task_return_int (task, removed);
+}
+
+/**
+ * runner_workspace_clean_temp_async:
+ * @self: a #RunnerWorkspace
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Removes the temporary files (`.NAME.runner-XXXXXX`) that writes cut
+ * short by a crash left behind: only regular files with exactly that form
+ * of name, not modified for TEMP_STALE_SECONDS and locked by no writer (a
+ * write holds a lock on its temporary file until it is renamed). Walks the
+ * workspace without following symlinks and skips excluded names.
+ */
+void
+runner_workspace_clean_temp_async (RunnerWorkspace     *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, runner_workspace_clean_temp_async);
+  g_task_set_task_data (task, op_new (self), op_free);
+  g_task_run_in_thread (task, clean_temp_thread);
+}
+
+/**
+ * runner_workspace_clean_temp_finish:
+ * @self: a #RunnerWorkspace
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: how many files were removed, or -1 with @error set
+ */
+int
+runner_workspace_clean_temp_finish (RunnerWorkspace *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), -1);
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == runner_workspace_clean_temp_async,
+                        -1);
+
+  return (int) g_task_propagate_int (G_TASK (result), error);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2099,6 +2301,8 @@ rename_entry (RunnerWorkspace *self,
     return set_error_errno (error, errno, op->path);
   if (fstatat (from_fd, rel_basename (op->path), &st, AT_SYMLINK_NOFOLLOW) < 0)
     return set_error_errno (error, errno, op->path);
+  if ((op->dir_only || op->other_dir_only) && !S_ISDIR (st.st_mode))
+    return set_error_errno (error, ENOTDIR, op->path);
   if (strcmp (op->path, op->other) == 0)
     return TRUE;
 
@@ -2177,6 +2381,8 @@ runner_workspace_rename_async (RunnerWorkspace     *self,
   if (op == NULL)
     return;
   op->other = runner_workspace_resolve (self, to, &error);
+  op->other_dir_only = op->other != NULL && *op->other != '\0'
+                       && runner_workspace_names_directory (to);
   if (op->other == NULL)
     {
       g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
@@ -2254,6 +2460,8 @@ delete_entry (RunnerWorkspace *self,
   dirfd = open_beneath_errno (self, dir, O_PATH | O_DIRECTORY, 0);
   if (dirfd < 0 || fstatat (dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return set_error_errno (error, errno, op->path);
+  if (op->dir_only && !S_ISDIR (st.st_mode))
+    return set_error_errno (error, ENOTDIR, op->path);
 
   op_own (self, op, op->path);
   if (!S_ISDIR (st.st_mode))
@@ -2774,6 +2982,44 @@ runner_workspace_set_max_entries (RunnerWorkspace *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ENTRIES]);
 }
 
+guint
+runner_workspace_get_max_entries (RunnerWorkspace *self)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), 0);
+
+  return self->max_entries;
+}
+
+/**
+ * runner_workspace_set_max_tree_bytes:
+ * @self: a #RunnerWorkspace
+ * @max_tree_bytes: the most bytes of JSON text in one listing (at least 1024)
+ *
+ * Bounds the text of runner_workspace_list_json_async(): a listing that
+ * would be longer stops before the entry that crosses the bound and is
+ * marked truncated, so that it fits what a client may have queued.
+ */
+void
+runner_workspace_set_max_tree_bytes (RunnerWorkspace *self,
+                                     gsize            max_tree_bytes)
+{
+  g_return_if_fail (RUNNER_IS_WORKSPACE (self));
+
+  max_tree_bytes = MAX (max_tree_bytes, 1024);
+  if (self->max_tree_bytes == max_tree_bytes)
+    return;
+  self->max_tree_bytes = max_tree_bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TREE_BYTES]);
+}
+
+gsize
+runner_workspace_get_max_tree_bytes (RunnerWorkspace *self)
+{
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (self), 0);
+
+  return self->max_tree_bytes;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Object */
 
@@ -2873,6 +3119,9 @@ runner_workspace_get_property (GObject    *object,
     case PROP_MAX_ENTRIES:
       g_value_set_uint (value, self->max_entries);
       break;
+    case PROP_MAX_TREE_BYTES:
+      g_value_set_uint64 (value, self->max_tree_bytes);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2898,6 +3147,9 @@ runner_workspace_set_property (GObject      *object,
     case PROP_MAX_ENTRIES:
       runner_workspace_set_max_entries (self, g_value_get_uint (value));
       break;
+    case PROP_MAX_TREE_BYTES:
+      runner_workspace_set_max_tree_bytes (self, g_value_get_uint64 (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2922,6 +3174,9 @@ runner_workspace_class_init (RunnerWorkspaceClass *klass)
   properties[PROP_MAX_ENTRIES] =
     g_param_spec_uint ("max-entries", NULL, NULL, 0, G_MAXUINT, DEFAULT_MAX_ENTRIES,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_TREE_BYTES] =
+    g_param_spec_uint64 ("max-tree-bytes", NULL, NULL, 1024, G_MAXSIZE, DEFAULT_MAX_TREE_BYTES,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2947,6 +3202,7 @@ runner_workspace_init (RunnerWorkspace *self)
   self->excluded = g_strdupv ((char **) default_excluded);
   self->max_file_size = DEFAULT_MAX_FILE_SIZE;
   self->max_entries = DEFAULT_MAX_ENTRIES;
+  self->max_tree_bytes = DEFAULT_MAX_TREE_BYTES;
   self->use_openat2 = TRUE;
   self->use_tmpfile = TRUE;
   g_mutex_init (&self->own_lock);

@@ -45,7 +45,18 @@ void             runner_workspace_set_max_file_size (RunnerWorkspace      *self,
 goffset          runner_workspace_get_max_file_size (RunnerWorkspace      *self);
 void             runner_workspace_set_max_entries   (RunnerWorkspace      *self,
                                                      guint                 max_entries);
+guint            runner_workspace_get_max_entries   (RunnerWorkspace      *self);
+void             runner_workspace_set_max_tree_bytes (RunnerWorkspace     *self,
+                                                      gsize                max_tree_bytes);
+gsize            runner_workspace_get_max_tree_bytes (RunnerWorkspace     *self);
 gboolean         runner_workspace_start_watching    (RunnerWorkspace      *self,
+                                                     GError              **error);
+void             runner_workspace_clean_temp_async  (RunnerWorkspace      *self,
+                                                     GCancellable         *cancellable,
+                                                     GAsyncReadyCallback   callback,
+                                                     gpointer              user_data);
+int              runner_workspace_clean_temp_finish (RunnerWorkspace      *self,
+                                                     GAsyncResult         *result,
                                                      GError              **error);
 
 char            *runner_workspace_resolve           (RunnerWorkspace      *self,
@@ -55,6 +66,7 @@ char            *runner_workspace_resolve_len       (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      gssize                length,
                                                      GError              **error);
+gboolean         runner_workspace_names_directory   (const char           *path);
 char            *runner_workspace_to_virtual        (RunnerWorkspace      *self,
                                                      const char           *relative);
 int              runner_workspace_open_beneath      (RunnerWorkspace      *self,

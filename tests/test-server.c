@@ -2,7 +2,12 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runner-test-util.h"
 
@@ -768,6 +773,322 @@ test_unsendable_names (void)
   runner_test_server_stop (server);
 }
 
+static void
+put_old_file (const char *path,
+              gboolean    old)
+{
+  struct timespec times[2] = { { time (NULL) - 3600, 0 }, { time (NULL) - 3600, 0 } };
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, "partial", -1, &error);
+  g_assert_no_error (error);
+  if (old)
+    g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
+
+static gboolean
+cleaned_up (gpointer user_data)
+{
+  RunnerTestServer *server = user_data;
+
+  return strstr (server->errors->str, "Removed 2 stale temporary file(s)") != NULL;
+}
+
+/* Temporary files a crash left behind go at start; nothing else does. */
+static void
+test_stale_temp_files (void)
+{
+  static const char * const gone[] = { ".a.txt.runner-Ab12Cd", "sub/.b.txt.runner-XyZ789" };
+  static const char * const kept[] = {
+    ".notes.runner-bak", "notes.runner-abcdef", ".c.txt.runner-ab-cde", ".runner-abcdef",
+    ".held.runner-Zx98Cv", "node_modules/.n.runner-abcdef",
+  };
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *outside = g_build_filename (server->dir, "outside", NULL);
+  g_autofree char *outside_temp = g_build_filename (outside, ".o.runner-abcdef", NULL);
+  g_autofree char *link = workspace_path (server, "out");
+  g_autofree char *fresh = workspace_path (server, ".fresh.runner-Qw12Er");
+  g_autofree char *dir = workspace_path (server, ".d.runner-abcdef");
+  g_autofree char *held = workspace_path (server, ".held.runner-Zx98Cv");
+  int held_fd;
+
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  put_old_file (outside_temp, TRUE);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  write_file (server, "sub/keep.txt", "keep");
+  write_file (server, "node_modules/x.js", "x");
+  for (guint i = 0; i < G_N_ELEMENTS (gone); i++)
+    {
+      g_autofree char *path = workspace_path (server, gone[i]);
+
+      put_old_file (path, TRUE);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = workspace_path (server, kept[i]);
+
+      put_old_file (path, TRUE);
+    }
+  /* A write in progress holds a lock on its file; a recent one is spared. */
+  held_fd = open (held, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (held_fd, >=, 0);
+  g_assert_cmpint (flock (held_fd, LOCK_EX), ==, 0);
+  put_old_file (fresh, FALSE);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+
+  runner_test_server_start (server, NULL, NULL, &error);
+  g_assert_no_error (error);
+  runner_test_wait (cleaned_up, server, 10000);
+  g_assert_true (cleaned_up (server));
+
+  for (guint i = 0; i < G_N_ELEMENTS (gone); i++)
+    {
+      g_autofree char *path = workspace_path (server, gone[i]);
+
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = workspace_path (server, kept[i]);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (outside_temp, G_FILE_TEST_IS_REGULAR));
+  {
+    g_autofree char *content = read_file (server, "sub/keep.txt");
+
+    g_assert_cmpstr (content, ==, "keep");
+  }
+
+  close (held_fd);
+  runner_test_server_stop (server);
+}
+
+/* A trailing slash names a directory: on a file it is refused, and
+ * nothing changes. */
+static void
+test_trailing_slash (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  static const struct { const char *event; const char *data; const char *code; } refused[] = {
+    { "fetchContent", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+    { "fetchContent", "{\"path\":\"/workspace/a.txt/.\"}", "ENOTDIR" },
+    { "updateContent", "{\"path\":\"a.txt/\",\"content\":\"new\"}", "ENOTDIR" },
+    { "updateContent", "{\"path\":\"new.txt/\",\"content\":\"new\"}", "EISDIR" },
+    { "createFile", "{\"path\":\"sub/new.txt/\"}", "EISDIR" },
+    { "delete", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+    { "rename", "{\"from\":\"a.txt/\",\"to\":\"b.txt\"}", "ENOTDIR" },
+    { "rename", "{\"from\":\"a.txt\",\"to\":\"b.txt/\"}", "ENOTDIR" },
+    { "fetchDir", "{\"path\":\"a.txt/\"}", "ENOTDIR" },
+  };
+  JsonNode *reply;
+
+  write_file (server, "a.txt", "old");
+  write_file (server, "dir/in.txt", "in");
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *content = NULL;
+
+      reply = runner_test_client_request (client, refused[i].event, refused[i].data);
+      g_test_message ("%s %s", refused[i].event, refused[i].data);
+      assert_error (reply, refused[i].code);
+      json_node_unref (reply);
+      content = read_file (server, "a.txt");
+      g_assert_cmpstr (content, ==, "old");
+    }
+  {
+    g_autofree char *created = workspace_path (server, "new.txt");
+    g_autofree char *parent = workspace_path (server, "sub");
+    g_autofree char *moved = workspace_path (server, "b.txt");
+
+    g_assert_false (g_file_test (created, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (moved, G_FILE_TEST_EXISTS));
+  }
+
+  /* On a directory it is fine, and the answer names the entry. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"dir/\"}");
+  assert_ok (reply);
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "rename", "{\"from\":\"dir/\",\"to\":\"moved/\"}");
+  assert_ok (reply);
+  g_assert_cmpstr (json_object_get_string_member (runner_test_data (reply), "path"), ==,
+                   "/workspace/moved");
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "delete", "{\"path\":\"moved/\",\"recursive\":true}");
+  assert_ok (reply);
+  json_node_unref (reply);
+  {
+    g_autofree char *moved = workspace_path (server, "moved");
+
+    g_assert_false (g_file_test (moved, G_FILE_TEST_EXISTS));
+  }
+
+  runner_test_server_stop (server);
+}
+
+/* Takes the queued file:refresh events off @client: counts them, and notes
+ * whether one listed every path in @paths. */
+typedef struct
+{
+  RunnerTestClient *client;
+  GPtrArray        *paths;
+  guint             refreshes;
+  gboolean          complete;
+} Refreshes;
+
+static gboolean
+refreshes_complete (gpointer user_data)
+{
+  Refreshes *r = user_data;
+  GList *l = r->client->messages.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      JsonObject *object = json_node_get_object (l->data);
+      g_autofree char *text = NULL;
+      guint found = 0;
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL),
+                     "file:refresh") == 0)
+        {
+          text = json_to_string (l->data, FALSE);
+          for (guint i = 0; i < r->paths->len; i++)
+            found += strstr (text, g_ptr_array_index (r->paths, i)) != NULL;
+          r->complete |= found == r->paths->len;
+          r->refreshes++;
+          json_node_unref (l->data);
+          g_queue_delete_link (&r->client->messages, l);
+        }
+      l = next;
+    }
+  return r->complete || r->client->closed;
+}
+
+static void
+test_large_tree (void)
+{
+  const char *args[] = { "--max-queued=64K", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(RunnerTestClient) other = NULL;
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  JsonNode *reply;
+  JsonObject *data, *limit;
+  JsonArray *tree;
+  gint64 first_id;
+
+  /* About 90 KB of tree JSON, over the 64 KiB a client may have queued. */
+  for (guint i = 0; i < 1200; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("dir/file-%04u.txt", i);
+
+      write_file (server, name, "x");
+    }
+  /* Ten links to it would make a 900 KB tree if they were followed. */
+  write_file (server, "links/loop", "");
+  for (guint i = 0; i <= 10; i++)
+    {
+      g_autofree char *name = i < 10 ? g_strdup_printf ("links/l%02u", i) : g_strdup ("links/loop");
+      g_autofree char *link = workspace_path (server, name);
+
+      g_unlink (link);
+      g_assert_cmpint (symlink (i < 10 ? "../dir" : ".", link), ==, 0);
+    }
+  runner_test_server_start (server, args, NULL, &error);
+  g_assert_no_error (error);
+  client = runner_test_client_new (server);
+  other = runner_test_client_new (server);
+
+  /* The root tree is cut to fit, says so and states the limits. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"/workspace\"}");
+  assert_ok (reply);
+  data = runner_test_data (reply);
+  tree = json_object_get_array_member (data, "tree");
+  g_assert_cmpuint (json_array_get_length (tree), >, 0);
+  g_assert_true (json_object_get_boolean_member (data, "truncated"));
+  limit = json_object_get_object_member (data, "limit");
+  g_assert_cmpint (json_object_get_int_member (limit, "bytes"), ==, 16 * 1024);
+  g_assert_cmpint (json_object_get_int_member (limit, "entries"), ==, 100000);
+  {
+    g_autofree char *text = json_to_string (reply, FALSE);
+
+    g_assert_cmpuint (strlen (text), <, 16 * 1024 + 256);
+  }
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+
+  /* Symlinked directories are not followed: no multiplication, no loop. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"links\"}");
+  assert_ok (reply);
+  data = runner_test_data (reply);
+  g_assert_false (json_object_has_member (data, "truncated"));
+  tree = json_object_get_array_member (data, "tree");
+  g_assert_cmpuint (json_array_get_length (tree), ==, 11);
+  for (guint i = 0; i < 11; i++)
+    {
+      JsonObject *entry = json_array_get_object_element (tree, i);
+
+      g_assert_cmpstr (json_object_get_string_member (entry, "type"), ==, "directory");
+      g_assert_false (json_object_has_member (entry, "children"));
+    }
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+  /* ...and listing one by its path shows what it points to. */
+  reply = runner_test_client_request (client, "fetchDir", "{\"path\":\"links/l03\"}");
+  assert_ok (reply);
+  tree = json_object_get_array_member (runner_test_data (reply), "tree");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tree, 0), "path"),
+                   ==, "/workspace/links/l03/file-0000.txt");
+  json_node_unref (reply);
+  json_node_unref (runner_test_client_wait_event (client, "file:refresh"));
+
+  /* A burst of 20 new files: every client stays, and hears of it a few
+   * times at most rather than 20. "a-burst" sorts first: inside the cut. */
+  first_id = client->next_id;
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *request = g_strdup_printf ("{\"event\":\"createFile\",\"data\":"
+                                                  "{\"path\":\"a-burst/f%02u\"},\"id\":%"
+                                                  G_GINT64_FORMAT "}", i, client->next_id++);
+
+      runner_test_client_send (client, request);
+      g_ptr_array_add (paths, g_strdup_printf ("\"/workspace/a-burst/f%02u\"", i));
+    }
+  for (guint i = 0; i < 20; i++)
+    {
+      reply = runner_test_client_wait_id (client, first_id + i);
+      assert_ok (reply);
+      json_node_unref (reply);
+    }
+  for (guint c = 0; c < 2; c++)
+    {
+      Refreshes r = { c == 0 ? client : other, paths, 0, FALSE };
+
+      runner_test_wait (refreshes_complete, &r, 10000);
+      g_assert_false (r.client->closed);
+      g_assert_true (r.complete);
+      g_test_message ("client %u: %u file:refresh for 20 changes", c, r.refreshes);
+      g_assert_cmpuint (r.refreshes, <=, 4);
+    }
+
+  runner_test_http_get (server, "/metrics", server->token, &body);
+  g_assert_nonnull (strstr (body, "runner_clients 2\n"));
+  reply = runner_test_client_request (other, "fetchContent", "{\"path\":\"dir/file-0001.txt\"}");
+  assert_ok (reply);
+  json_node_unref (reply);
+
+  runner_test_server_stop (server);
+}
+
 /* Limits */
 
 static void
@@ -1080,6 +1401,9 @@ main (int   argc,
   g_test_add_func ("/runner/server/files/operations", test_file_operations);
   g_test_add_func ("/runner/server/files/text-rules", test_text_rules);
   g_test_add_func ("/runner/server/files/unsendable-names", test_unsendable_names);
+  g_test_add_func ("/runner/server/files/large-tree", test_large_tree);
+  g_test_add_func ("/runner/server/files/trailing-slash", test_trailing_slash);
+  g_test_add_func ("/runner/server/files/stale-temp-files", test_stale_temp_files);
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);

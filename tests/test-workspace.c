@@ -805,18 +805,20 @@ test_confine_inside_links (Fixture       *fx,
 
   tree = list_text (fx, "", 1);
   g_assert_cmpstr (tree, ==,
-                   "[{\"name\":\"abs\",\"type\":\"directory\",\"path\":\"/workspace/abs\",\"children\":["
-                   "{\"name\":\"f.txt\",\"type\":\"file\",\"path\":\"/workspace/abs/f.txt\"},"
-                   "{\"name\":\"g.txt\",\"type\":\"file\",\"path\":\"/workspace/abs/g.txt\"}]},"
-                   "{\"name\":\"lnk\",\"type\":\"directory\",\"path\":\"/workspace/lnk\",\"children\":["
-                   "{\"name\":\"f.txt\",\"type\":\"file\",\"path\":\"/workspace/lnk/f.txt\"},"
-                   "{\"name\":\"g.txt\",\"type\":\"file\",\"path\":\"/workspace/lnk/g.txt\"}]},"
+                   "[{\"name\":\"abs\",\"type\":\"directory\",\"path\":\"/workspace/abs\"},"
+                   "{\"name\":\"lnk\",\"type\":\"directory\",\"path\":\"/workspace/lnk\"},"
                    "{\"name\":\"real\",\"type\":\"directory\",\"path\":\"/workspace/real\",\"children\":["
                    "{\"name\":\"f.txt\",\"type\":\"file\",\"path\":\"/workspace/real/f.txt\"},"
                    "{\"name\":\"g.txt\",\"type\":\"file\",\"path\":\"/workspace/real/g.txt\"}]},"
                    "{\"name\":\"sub\",\"type\":\"directory\",\"path\":\"/workspace/sub\",\"children\":["
                    "{\"name\":\"up\",\"type\":\"file\",\"path\":\"/workspace/sub/up\"}]},"
                    "{\"name\":\"alias.txt\",\"type\":\"file\",\"path\":\"/workspace/alias.txt\"}]");
+  /* A symlinked directory shows what it points to when listed itself. */
+  g_free (tree);
+  tree = list_text (fx, "lnk", -1);
+  g_assert_cmpstr (tree, ==,
+                   "[{\"name\":\"f.txt\",\"type\":\"file\",\"path\":\"/workspace/lnk/f.txt\"},"
+                   "{\"name\":\"g.txt\",\"type\":\"file\",\"path\":\"/workspace/lnk/g.txt\"}]");
 
   /* Deleting a link removes the link, not what it names. */
   g_assert_true (do_delete (fx, "lnk", TRUE, &error));
@@ -975,6 +977,103 @@ test_list_truncated (Fixture       *fx,
   g_clear_pointer (&tree, json_node_unref);
   tree = do_list (fx, "", -1, &truncated, &error);
   g_assert_no_error (error);
+  g_assert_false (truncated);
+}
+
+/* Two links to the next level at each of 16 levels would list 2^16 copies
+ * of the last one if links were followed; each directory is listed once. */
+static void
+test_list_links_multiply (Fixture       *fx,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) tree = NULL;
+  g_autofree char *json = NULL;
+  gboolean truncated = TRUE;
+  guint count = 0;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *dir = g_strdup_printf ("d%02u", i);
+      g_autofree char *a = g_strdup_printf ("d%02u/a", i);
+      g_autofree char *b = g_strdup_printf ("d%02u/b", i);
+      g_autofree char *next = g_strdup_printf ("../d%02u", i + 1);
+
+      put_dir (fx, dir);
+      put_link (fx, a, next);
+      put_link (fx, b, next);
+    }
+  put_dir (fx, "d16");
+  put_file (fx, "d16/leaf", "x");
+
+  tree = do_list (fx, "", -1, &truncated, &error);
+  g_assert_no_error (error);
+  g_assert_false (truncated);
+  json = to_json (tree);
+  for (const char *p = json; (p = strstr (p, "\"name\":")) != NULL; p++)
+    count++;
+  /* 17 directories, 32 links, one file */
+  g_assert_cmpuint (count, ==, 17 + 32 + 1);
+}
+
+static char *
+list_json (Fixture  *fx,
+           gboolean *truncated)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+  char *text;
+
+  runner_workspace_list_json_async (fx->ws, "", -1, NULL, result_cb, &result);
+  text = runner_workspace_list_json_finish (fx->ws, wait_result (&result), truncated, &length,
+                                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, strlen (text));
+  return text;
+}
+
+/* Past max-tree-bytes the text stops, whole, within the bound. */
+static void
+test_list_truncated_bytes (Fixture       *fx,
+                           gconstpointer  data)
+{
+  g_autofree char *full = NULL;
+  gboolean truncated = TRUE;
+
+  put_dir (fx, "a/b/c");
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *deep = g_strdup_printf ("a/b/c/f%u", i);
+      g_autofree char *mid = g_strdup_printf ("a/g%u", i);
+      g_autofree char *top = g_strdup_printf ("z%u", i);
+
+      put_file (fx, deep, "x");
+      put_file (fx, mid, "x");
+      put_file (fx, top, "x");
+    }
+  full = list_json (fx, &truncated);
+  g_assert_false (truncated);
+  g_assert_cmpuint (strlen (full), >, 2048);
+
+  for (gsize max = 1024; max <= strlen (full); max += 37)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+
+      runner_workspace_set_max_tree_bytes (fx->ws, max);
+      text = list_json (fx, &truncated);
+      g_assert_true (truncated);
+      g_assert_cmpuint (strlen (text), <=, max);
+      g_assert_cmpuint (strlen (text), >, max - 128);
+      json_parser_load_from_data (parser, text, -1, &error);
+      g_assert_no_error (error);
+    }
+
+  runner_workspace_set_max_tree_bytes (fx->ws, strlen (full) + 1);
+  g_clear_pointer (&full, g_free);
+  full = list_json (fx, &truncated);
   g_assert_false (truncated);
 }
 
@@ -1578,6 +1677,8 @@ main (int    argc,
   ADD ("list/excluded", test_list_excluded, VARIANT (0));
   ADD ("list/depth", test_list_depth, VARIANT (0));
   ADD ("list/truncated", test_list_truncated, VARIANT (0));
+  ADD ("list/truncated-bytes", test_list_truncated_bytes, VARIANT (0));
+  ADD ("list/links-multiply", test_list_links_multiply, VARIANT (0));
   ADD ("list/errors", test_list_errors, VARIANT (0));
   ADD ("list/json-text", test_list_json_text, VARIANT (0));
   ADD ("read/binary", test_read_binary, VARIANT (0));
