@@ -4,9 +4,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
@@ -144,6 +146,20 @@ display_url (Runner *runner)
                           runner->config->token);
 }
 
+/* Every connection costs a descriptor: take what the hard limit allows (the
+ * soft one is often 1024) before the server sizes its connection cap on it. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_warning ("Could not raise the open files limit: %s", g_strerror (errno));
+}
+
 static int
 serve (RunnerConfig *config)
 {
@@ -173,6 +189,7 @@ serve (RunnerConfig *config)
       g_clear_error (&error);
     }
 
+  raise_fd_limit ();
   runner.server = runner_server_new (config, runner.workspace);
   if (runner.sync != NULL)
     {
