@@ -10,9 +10,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, RUNNER, ENGINE_IO, GObject)
 
-/* socket.io's connectTimeout: a session must CONNECT within this time. */
-#define RUNNER_SIO_CONNECT_TIMEOUT_MS 45000
-
 RunnerEngineIO *runner_engine_io_new            (RunnerServer   *server);
 guint           runner_engine_io_get_n_sessions (RunnerEngineIO *self);
 void            runner_engine_io_shutdown       (RunnerEngineIO *self);
