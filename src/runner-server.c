@@ -40,6 +40,7 @@ struct _RunnerServer
   GSocket         *listener;   /* owned: the socket clients connect to */
   GSource         *incoming;   /* owned: readiness of @listener */
   guint            accept_retry; /* accepting paused after an error (EMFILE) */
+  gboolean         accept_failing; /* warned already; quiet until an accept works */
   GSocket         *placeholder; /* owned: the end libsoup does not see, below */
   GHashTable      *connections; /* owned: remote GSocketAddress -> owned Connection */
   guint            max_sockets; /* open connections allowed by the fd limit */
@@ -276,6 +277,7 @@ on_incoming (GSocket      *socket,
 
       if (client != NULL)
         {
+          self->accept_failing = FALSE;
           take_connection (self, client);
           continue;
         }
@@ -285,8 +287,10 @@ on_incoming (GSocket      *socket,
       /* Out of file descriptors (or a client that left at once): waiting
        * clients stay queued in the kernel while closing connections free
        * descriptors; accepting goes on shortly. */
-      g_warning ("Could not accept a connection: %s; retrying in %u ms", error->message,
-                 ACCEPT_RETRY_MS);
+      if (!self->accept_failing)
+        g_warning ("Could not accept a connection: %s; retrying every %u ms", error->message,
+                   ACCEPT_RETRY_MS);
+      self->accept_failing = TRUE;
       g_clear_pointer (&self->incoming, g_source_unref);
       self->accept_retry = g_timeout_add (ACCEPT_RETRY_MS, on_accept_retry, self);
       return G_SOURCE_REMOVE;
