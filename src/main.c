@@ -4,9 +4,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 
@@ -158,6 +160,20 @@ display_url (Runner *runner)
                           runner->config->token);
 }
 
+/* Every connection costs a descriptor: take what the hard limit allows (the
+ * soft one is often 1024) before the server sizes its connection cap on it. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_warning ("Could not raise the open files limit: %s", g_strerror (errno));
+}
+
 static int
 serve (RunnerConfig *config)
 {
@@ -192,6 +208,7 @@ serve (RunnerConfig *config)
   /* What writes cut short by a crash left behind */
   runner_workspace_clean_temp_async (runner.workspace, NULL, on_temp_cleaned, NULL);
 
+  raise_fd_limit ();
   runner.server = runner_server_new (config, runner.workspace);
   if (runner.sync != NULL)
     {

@@ -46,6 +46,9 @@ runner_config_new_defaults (void)
   self->max_queued = 8 * 1024 * 1024;
   self->ping_interval = 25000;
   self->ping_timeout = 20000;
+  self->request_timeout = 15;
+  self->max_unauthenticated = 256;
+  self->auth_timeout = 10;
   self->excluded = g_strsplit ("node_modules,.git", ",", -1);
   self->max_entries = 100000;
   self->scrollback = 1024 * 1024;
@@ -68,6 +71,7 @@ runner_config_free (RunnerConfig *self)
   g_free (self->workspace);
   g_free (self->token);
   g_strfreev (self->allowed_origins);
+  g_strfreev (self->allowed_hosts);
   g_strfreev (self->excluded);
   g_free (self->shell);
   g_free (self->app_command);
@@ -354,12 +358,16 @@ runner_config_apply_env (RunnerConfig  *self,
   if (!parse_bool ("RUNNER_NO_AUTH", runner_config_getenv ("RUNNER_NO_AUTH"), &self->no_auth, error))
     return FALSE;
   set_list (&self->allowed_origins, runner_config_getenv ("RUNNER_ALLOWED_ORIGINS"));
+  set_list (&self->allowed_hosts, runner_config_getenv ("RUNNER_ALLOWED_HOSTS"));
   if (!apply_size ("RUNNER_MAX_FRAME", runner_config_getenv ("RUNNER_MAX_FRAME"), 1024, 1024 * 1024 * 1024, &self->max_frame, error) ||
       !apply_size ("RUNNER_MAX_FILE_SIZE", runner_config_getenv ("RUNNER_MAX_FILE_SIZE"), 0, SIZE_MAX_SETTING, &self->max_file_size, error) ||
       !apply_count ("RUNNER_MAX_CONNECTIONS", runner_config_getenv ("RUNNER_MAX_CONNECTIONS"), 1, 1000000, &self->max_connections, error) ||
       !apply_size ("RUNNER_MAX_QUEUED", runner_config_getenv ("RUNNER_MAX_QUEUED"), 4096, SIZE_MAX_SETTING, &self->max_queued, error) ||
       !apply_count ("RUNNER_PING_INTERVAL", runner_config_getenv ("RUNNER_PING_INTERVAL"), 10, 3600000, &self->ping_interval, error) ||
       !apply_count ("RUNNER_PING_TIMEOUT", runner_config_getenv ("RUNNER_PING_TIMEOUT"), 10, 3600000, &self->ping_timeout, error) ||
+      !apply_count ("RUNNER_REQUEST_TIMEOUT", runner_config_getenv ("RUNNER_REQUEST_TIMEOUT"), 1, 3600, &self->request_timeout, error) ||
+      !apply_count ("RUNNER_MAX_UNAUTHENTICATED", runner_config_getenv ("RUNNER_MAX_UNAUTHENTICATED"), 1, 1000000, &self->max_unauthenticated, error) ||
+      !apply_count ("RUNNER_AUTH_TIMEOUT", runner_config_getenv ("RUNNER_AUTH_TIMEOUT"), 1, 3600, &self->auth_timeout, error) ||
       !apply_count ("RUNNER_MAX_ENTRIES", runner_config_getenv ("RUNNER_MAX_ENTRIES"), 1, G_MAXUINT, &self->max_entries, error) ||
       !apply_size ("RUNNER_SCROLLBACK", runner_config_getenv ("RUNNER_SCROLLBACK"), 4096, 1024 * 1024 * 1024, &self->scrollback, error) ||
       !apply_count ("RUNNER_MAX_TERMINALS", runner_config_getenv ("RUNNER_MAX_TERMINALS"), 1, 10000, &self->max_terminals, error) ||
@@ -406,7 +414,8 @@ runner_config_load (RunnerConfig   *self,
                     GError        **error)
 {
   g_autoptr(GOptionContext) context = NULL;
-  g_autofree char *bind = NULL, *workspace = NULL, *token = NULL, *origins = NULL;
+  g_autofree char *bind = NULL, *workspace = NULL, *token = NULL, *origins = NULL, *hosts = NULL;
+  g_autofree char *request_timeout = NULL, *max_unauthenticated = NULL, *auth_timeout = NULL;
   g_autofree char *dbus = NULL, *sandbox = NULL, *env_file = NULL, *shell = NULL;
   g_autofree char *max_frame = NULL, *max_file_size = NULL, *max_queued = NULL;
   int port = -1, max_connections = -1, max_terminals = -1;
@@ -418,9 +427,13 @@ runner_config_load (RunnerConfig   *self,
     { "token", 0, 0, G_OPTION_ARG_STRING, &token, N_("Access token (RUNNER_TOKEN; generated if unset)"), N_("TOKEN") },
     { "no-auth", 0, 0, G_OPTION_ARG_NONE, &no_auth, N_("Accept clients without a token (RUNNER_NO_AUTH)"), NULL },
     { "allowed-origins", 0, 0, G_OPTION_ARG_STRING, &origins, N_("Comma-separated browser origins to accept (RUNNER_ALLOWED_ORIGINS)"), N_("LIST") },
+    { "allowed-hosts", 0, 0, G_OPTION_ARG_STRING, &hosts, N_("Comma-separated Host names to accept with --no-auth besides loopback ones (RUNNER_ALLOWED_HOSTS)"), N_("LIST") },
     { "max-frame", 0, 0, G_OPTION_ARG_STRING, &max_frame, N_("Largest message from a client (RUNNER_MAX_FRAME, default 1000000)"), N_("BYTES") },
     { "max-file-size", 0, 0, G_OPTION_ARG_STRING, &max_file_size, N_("Largest file read or written over the socket (RUNNER_MAX_FILE_SIZE, default 10M)"), N_("BYTES") },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections, N_("Most clients at once (RUNNER_MAX_CONNECTIONS, default 4096)"), N_("N") },
+    { "max-unauthenticated", 0, 0, G_OPTION_ARG_STRING, &max_unauthenticated, N_("Most Socket.IO sessions waiting for their CONNECT (RUNNER_MAX_UNAUTHENTICATED, default 256)"), N_("N") },
+    { "auth-timeout", 0, 0, G_OPTION_ARG_STRING, &auth_timeout, N_("Seconds a Socket.IO session has to connect with the token (RUNNER_AUTH_TIMEOUT, default 10)"), N_("SECONDS") },
+    { "request-timeout", 0, 0, G_OPTION_ARG_STRING, &request_timeout, N_("Seconds a connection has to send a whole request (RUNNER_REQUEST_TIMEOUT, default 15)"), N_("SECONDS") },
     { "max-queued", 0, 0, G_OPTION_ARG_STRING, &max_queued, N_("Most bytes queued for one client (RUNNER_MAX_QUEUED, default 8M)"), N_("BYTES") },
     { "max-terminals", 0, 0, G_OPTION_ARG_INT, &max_terminals, N_("Most terminals at once (RUNNER_MAX_TERMINALS, default 32)"), N_("N") },
     { "shell", 0, 0, G_OPTION_ARG_FILENAME, &shell, N_("Shell for terminals (RUNNER_SHELL, else $SHELL, bash, sh)"), N_("PATH") },
@@ -466,6 +479,7 @@ runner_config_load (RunnerConfig   *self,
   set_string (&self->workspace, workspace);
   set_string (&self->token, token);
   set_list (&self->allowed_origins, origins);
+  set_list (&self->allowed_hosts, hosts);
   set_string (&self->shell, shell);
   if (no_auth)
     self->no_auth = TRUE;
@@ -480,6 +494,9 @@ runner_config_load (RunnerConfig   *self,
   if (!apply_size ("--max-frame", max_frame, 1024, 1024 * 1024 * 1024, &self->max_frame, error) ||
       !apply_size ("--max-file-size", max_file_size, 0, SIZE_MAX_SETTING, &self->max_file_size, error) ||
       !apply_size ("--max-queued", max_queued, 4096, SIZE_MAX_SETTING, &self->max_queued, error) ||
+      !apply_count ("--request-timeout", request_timeout, 1, 3600, &self->request_timeout, error) ||
+      !apply_count ("--max-unauthenticated", max_unauthenticated, 1, 1000000, &self->max_unauthenticated, error) ||
+      !apply_count ("--auth-timeout", auth_timeout, 1, 3600, &self->auth_timeout, error) ||
       !parse_dbus (dbus, &self->dbus, error) ||
       !parse_sandbox (sandbox, &self->sandbox, error))
     return FALSE;

@@ -44,6 +44,10 @@ typedef struct
   gsize      max_queued;          /* RUNNER_MAX_QUEUED; 8 MiB per client */
   guint      ping_interval;       /* RUNNER_PING_INTERVAL ms; 25000 */
   guint      ping_timeout;        /* RUNNER_PING_TIMEOUT ms; 20000 */
+  guint      request_timeout;     /* RUNNER_REQUEST_TIMEOUT s; 15: a request's head (and body) */
+  guint      max_unauthenticated; /* RUNNER_MAX_UNAUTHENTICATED; 256 Socket.IO sessions before CONNECT */
+  guint      auth_timeout;        /* RUNNER_AUTH_TIMEOUT s; 10: from handshake to an accepted CONNECT */
+  char     **allowed_hosts;       /* RUNNER_ALLOWED_HOSTS, comma separated: Host names --no-auth accepts */
 
   /* workspace */
   char     **excluded;            /* RUNNER_EXCLUDE, comma separated; node_modules,.git */

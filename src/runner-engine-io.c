@@ -41,6 +41,7 @@ typedef struct
   char             *remote;              /* owned */
   gboolean          handshake_authorized; /* ?token= or Bearer on the handshake */
   guint             connect_source;
+  GList            *waiting;             /* in the engine's @unconnected until CONNECT */
 } Entry;
 
 struct _RunnerEngineIO
@@ -50,6 +51,7 @@ struct _RunnerEngineIO
   RunnerServer *server;   /* unowned: it owns us */
   SoupServer   *soup;     /* owned */
   GHashTable   *sessions; /* sid -> owned Entry */
+  GQueue        unconnected; /* Entry, oldest first: sessions without a client yet */
 };
 
 G_DEFINE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, G_TYPE_OBJECT)
@@ -58,6 +60,8 @@ static void
 entry_free (Entry *entry)
 {
   g_clear_handle_id (&entry->connect_source, g_source_remove);
+  if (entry->waiting != NULL)
+    g_queue_delete_link (&entry->engine->unconnected, entry->waiting);
   g_signal_handlers_disconnect_by_data (entry->session, entry);
   g_clear_object (&entry->client);
   g_clear_object (&entry->session);
@@ -147,6 +151,7 @@ handle_connect (Entry           *entry,
     }
 
   g_clear_handle_id (&entry->connect_source, g_source_remove);
+  g_queue_delete_link (&self->unconnected, g_steal_pointer (&entry->waiting));
   g_signal_handlers_disconnect_by_func (entry->session, on_session_message, entry);
   runner_eio_session_set_max_message (entry->session, get_config (self)->max_frame);
   entry->client = g_steal_pointer (&client);
@@ -226,6 +231,19 @@ create_session (RunnerEngineIO    *self,
   g_autofree char *open = NULL;
   Entry *entry;
 
+  /* Sessions that have not connected cost no client slot, but they are
+   * bounded apart: when too many wait, the oldest goes. A real client sends
+   * its CONNECT one round trip after the handshake, so a flood of token-less
+   * handshakes cannot keep it out. */
+  if (g_queue_get_length (&self->unconnected) >= config->max_unauthenticated)
+    {
+      Entry *oldest = g_queue_peek_head (&self->unconnected);
+
+      g_debug ("Session %s dropped: %u sessions wait for CONNECT",
+               runner_eio_session_get_sid (oldest->session), config->max_unauthenticated);
+      runner_eio_session_close (oldest->session, "too many sessions waiting to connect");
+    }
+
   entry = g_new0 (Entry, 1);
   entry->engine = self;
   entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
@@ -234,7 +252,9 @@ create_session (RunnerEngineIO    *self,
                                       MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
   entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
   entry->handshake_authorized = runner_server_authorize (self->server, msg, NULL, NULL);
-  entry->connect_source = g_timeout_add (RUNNER_SIO_CONNECT_TIMEOUT_MS, on_connect_timeout, entry);
+  entry->connect_source = g_timeout_add_seconds (config->auth_timeout, on_connect_timeout, entry);
+  g_queue_push_tail (&self->unconnected, entry);
+  entry->waiting = self->unconnected.tail;
 
   g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
   g_signal_connect (entry->session, "closed", G_CALLBACK (on_session_closed), entry);
@@ -253,14 +273,9 @@ can_open_session (RunnerEngineIO    *self,
 {
   g_autoptr(GError) error = NULL;
 
-  /* Sessions that have not connected yet count too: each costs memory. */
-  if (g_hash_table_size (self->sessions) >= get_config (self)->max_connections)
-    g_set_error (&error, RUNNER_ERROR, RUNNER_ERROR_LIMIT, "Too many connections (the limit is %u)",
-                 get_config (self)->max_connections);
-  else
-    runner_server_can_accept (self->server, &error);
-
-  if (error == NULL)
+  /* Only connected clients count against the cap; sessions waiting for
+   * their CONNECT are bounded apart (create_session()). */
+  if (runner_server_can_accept (self->server, &error))
     return TRUE;
 
   set_eio_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, EIO_ERROR_FORBIDDEN, error->message);
@@ -532,6 +547,7 @@ runner_engine_io_init (RunnerEngineIO *self)
 {
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) entry_free);
+  g_queue_init (&self->unconnected);
 }
 
 /**

@@ -10,8 +10,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, RUNNER, ENGINE_IO, GObject)
 
-/* socket.io's connectTimeout: a session must CONNECT within this time. */
-#define RUNNER_SIO_CONNECT_TIMEOUT_MS 45000
 /* The largest message of a session before its CONNECT is accepted (the
  * CONNECT and its token): an unauthorized peer holds no more memory. */
 #define RUNNER_SIO_PREAUTH_MAX_MESSAGE 4096

@@ -4,7 +4,12 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 
@@ -32,6 +37,13 @@ struct _RunnerServer
   SoupServer      *soup;       /* owned */
   GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
   GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
+  GSocket         *listener;   /* owned: the socket clients connect to */
+  GSource         *incoming;   /* owned: readiness of @listener */
+  guint            accept_retry; /* accepting paused after an error (EMFILE) */
+  gboolean         accept_failing; /* warned already; quiet until an accept works */
+  GSocket         *placeholder; /* owned: the end libsoup does not see, below */
+  GHashTable      *connections; /* owned: remote GSocketAddress -> owned Connection */
+  guint            max_sockets; /* open connections allowed by the fd limit */
   gint64           started_at; /* monotonic µs */
   guint            port;
   gboolean         ready;
@@ -41,6 +53,24 @@ struct _RunnerServer
 };
 
 G_DEFINE_FINAL_TYPE (RunnerServer, runner_server, G_TYPE_OBJECT)
+
+/* Accepting pauses this long when accept() fails (no file descriptors left). */
+#define ACCEPT_RETRY_MS 100
+/* Connections taken per wake-up, so that a burst does not starve the rest. */
+#define ACCEPT_BATCH 64
+
+/* One TCP connection, from accept() until libsoup drops its stream. Its
+ * deadline runs while a request is awaited or being read: from the accept,
+ * the previous response or a request's first byte until the request is read
+ * whole. */
+typedef struct
+{
+  RunnerServer      *server;   /* unowned */
+  GSocketConnection *stream;   /* unowned: libsoup owns it; weakly referenced */
+  GSocketAddress    *remote;   /* owned: the key, the very object libsoup hands its messages */
+  guint              deadline;
+  GSource           *idle;     /* owned: watches a kept-alive connection between requests */
+} Connection;
 
 enum {
   PROP_0,
@@ -72,6 +102,229 @@ forget_client (RunnerServer *self,
   g_signal_handlers_disconnect_by_func (client, on_client_event, self);
 }
 
+/* Connections */
+
+static void on_connection_gone (gpointer  data,
+                                GObject  *stream);
+
+static void
+unwatch_idle (Connection *conn)
+{
+  if (conn->idle != NULL)
+    g_source_destroy (conn->idle);
+  g_clear_pointer (&conn->idle, g_source_unref);
+}
+
+static void
+connection_free (Connection *conn)
+{
+  g_clear_handle_id (&conn->deadline, g_source_remove);
+  unwatch_idle (conn);
+  if (conn->stream != NULL)
+    g_object_weak_unref (G_OBJECT (conn->stream), on_connection_gone, conn);
+  g_object_unref (conn->remote);
+  g_free (conn);
+}
+
+static void
+on_connection_gone (gpointer  data,
+                    GObject  *stream)
+{
+  Connection *conn = data;
+
+  conn->stream = NULL;
+  g_hash_table_remove (conn->server->connections, conn->remote);
+}
+
+/* Closes @conn whatever libsoup is doing with it (its reads then fail, and it
+ * lets go of the stream in its own time), and frees @conn. */
+static void
+close_connection (Connection *conn)
+{
+  g_socket_shutdown (g_socket_connection_get_socket (conn->stream), TRUE, TRUE, NULL);
+  g_io_stream_close (G_IO_STREAM (conn->stream), NULL, NULL);
+  g_hash_table_remove (conn->server->connections, conn->remote);
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  Connection *conn = user_data;
+
+  conn->deadline = 0;
+  g_debug ("Closing a connection that sent no whole request within %u s",
+           conn->server->config->request_timeout);
+  close_connection (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup 3.2 does not notice when the client of a kept-alive connection
+ * closes it between requests: it would keep the descriptor. */
+static gboolean
+on_idle_readable (GSocket      *socket,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  Connection *conn = user_data;
+  char byte;
+  gssize n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  /* A next request: libsoup reads it. */
+  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+    return G_SOURCE_CONTINUE;
+
+  close_connection (conn);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_idle (Connection *conn)
+{
+  unwatch_idle (conn);
+  conn->idle = g_socket_create_source (g_socket_connection_get_socket (conn->stream),
+                                       G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (conn->idle, G_SOURCE_FUNC (on_idle_readable), conn, NULL);
+  g_source_attach (conn->idle, NULL);
+}
+
+static Connection *
+lookup_connection (RunnerServer      *self,
+                   SoupServerMessage *msg)
+{
+  return g_hash_table_lookup (self->connections, soup_server_message_get_remote_address (msg));
+}
+
+static void
+arm_deadline (Connection *conn)
+{
+  g_clear_handle_id (&conn->deadline, g_source_remove);
+  conn->deadline = g_timeout_add_seconds (conn->server->config->request_timeout, on_deadline, conn);
+}
+
+static void
+take_connection (RunnerServer *self,
+                 GSocket      *socket)
+{
+  g_autoptr(GSocketConnection) stream = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+  GSocketAddress *remote;
+  Connection *conn;
+
+  /* Over the cap, the cheapest refusal: closed before a byte is read. */
+  if (self->shutting_down || g_hash_table_size (self->connections) >= self->max_sockets)
+    {
+      self->n_refused++;
+      g_socket_close (socket, NULL);
+      return;
+    }
+
+  stream = g_socket_connection_factory_create_connection (socket);
+  local = g_socket_get_local_address (socket, NULL);
+  remote = g_socket_get_remote_address (socket, NULL);
+  if (local == NULL || remote == NULL)
+    {
+      /* Gone already. */
+      g_clear_object (&remote);
+      g_socket_close (socket, NULL);
+      return;
+    }
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+
+  conn = g_new0 (Connection, 1);
+  conn->server = self;
+  conn->stream = stream;
+  conn->remote = remote;
+  g_object_weak_ref (G_OBJECT (stream), on_connection_gone, conn);
+  g_hash_table_insert (self->connections, remote, conn);
+  arm_deadline (conn);
+
+  soup_server_accept_iostream (self->soup, G_IO_STREAM (stream), local, remote, NULL);
+}
+
+static gboolean on_incoming (GSocket      *socket,
+                             GIOCondition  condition,
+                             gpointer      user_data);
+
+static void
+watch_listener (RunnerServer *self)
+{
+  self->incoming = g_socket_create_source (self->listener, G_IO_IN, NULL);
+  g_source_set_callback (self->incoming, G_SOURCE_FUNC (on_incoming), self, NULL);
+  g_source_attach (self->incoming, NULL);
+}
+
+static gboolean
+on_accept_retry (gpointer user_data)
+{
+  RunnerServer *self = user_data;
+
+  self->accept_retry = 0;
+  watch_listener (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_incoming (GSocket      *socket,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  RunnerServer *self = user_data;
+
+  for (guint i = 0; i < ACCEPT_BATCH; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) client = g_socket_accept (socket, NULL, &error);
+
+      if (client != NULL)
+        {
+          self->accept_failing = FALSE;
+          take_connection (self, client);
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+
+      /* Out of file descriptors (or a client that left at once): waiting
+       * clients stay queued in the kernel while closing connections free
+       * descriptors; accepting goes on shortly. */
+      if (!self->accept_failing)
+        g_warning ("Could not accept a connection: %s; retrying every %u ms", error->message,
+                   ACCEPT_RETRY_MS);
+      self->accept_failing = TRUE;
+      g_clear_pointer (&self->incoming, g_source_unref);
+      self->accept_retry = g_timeout_add (ACCEPT_RETRY_MS, on_accept_retry, self);
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_accepting (RunnerServer *self)
+{
+  g_clear_handle_id (&self->accept_retry, g_source_remove);
+  if (self->incoming != NULL)
+    {
+      g_source_destroy (self->incoming);
+      g_clear_pointer (&self->incoming, g_source_unref);
+    }
+  if (self->listener != NULL)
+    g_socket_close (self->listener, NULL);
+}
+
+static guint
+sockets_allowed (void)
+{
+  struct rlimit limit;
+
+  /* What the fd limit leaves after files, terminals, the app and libraries. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return G_MAXUINT;
+  if (limit.rlim_cur > 1024)
+    return MIN (limit.rlim_cur - 256, G_MAXUINT);
+  return limit.rlim_cur / 2;
+}
+
 static void
 runner_server_dispose (GObject *object)
 {
@@ -80,6 +333,9 @@ runner_server_dispose (GObject *object)
   runner_server_shutdown (self);
   if (self->protocol != NULL)
     runner_protocol_remove_by_data (self->protocol, self);
+  g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_clear_object (&self->listener);
+  g_clear_object (&self->placeholder);
   g_clear_pointer (&self->clients, g_hash_table_unref);
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_clear_object (&self->files);
@@ -152,6 +408,7 @@ runner_server_init (RunnerServer *self)
 {
   self->clients = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->connections = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) connection_free);
   self->protocol = runner_protocol_new ();
   self->started_at = g_get_monotonic_time ();
 }
@@ -195,6 +452,165 @@ status_for_error (const GError *error)
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     return SOUP_STATUS_NOT_FOUND;
   return SOUP_STATUS_BAD_REQUEST;
+}
+
+/* Every request, before its route */
+
+static gboolean
+host_is_loopback (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+  g_autofree char *name = NULL;
+  const char *colon;
+
+  if (host[0] == '[')
+    {
+      const char *end = strchr (host, ']');
+
+      if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+        return FALSE;
+      name = g_strndup (host + 1, end - host - 1);
+    }
+  else
+    {
+      colon = strchr (host, ':');
+      name = colon != NULL ? g_strndup (host, colon - host) : g_strdup (host);
+    }
+
+  if (g_ascii_strcasecmp (name, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (name);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* Without a token, a page from anywhere could reach Runner through a DNS name
+ * that points at it (DNS rebinding): the browser then sends that name in
+ * Host. Only loopback names and the configured ones pass. */
+static gboolean
+host_is_allowed (RunnerServer      *self,
+                 SoupServerMessage *msg)
+{
+  const char *host;
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  char **allowed = self->config->allowed_hosts;
+
+  if (!self->config->no_auth || g_str_equal (path, "/healthz") || g_str_equal (path, "/readyz"))
+    return TRUE;
+
+  host = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
+  if (host == NULL)
+    return FALSE;
+  if (host_is_loopback (host))
+    return TRUE;
+  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
+    {
+      gsize len = strlen (allowed[i]);
+
+      /* "name" allows any port, "name:port" only that one. */
+      if (g_ascii_strncasecmp (host, allowed[i], len) == 0 &&
+          (host[len] == '\0' || (host[len] == ':' && strchr (allowed[i], ':') == NULL) ||
+           (allowed[i][0] == '[' && host[len] == ':')))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+request_has_body (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      return soup_message_headers_get_content_length (headers) > 0;
+    case SOUP_ENCODING_NONE:
+      return FALSE;
+    default:
+      return TRUE;
+    }
+}
+
+static void
+refuse_request (SoupServerMessage *msg,
+                guint              status,
+                GError            *error)
+{
+  set_error_response (msg, status, error);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+}
+
+/* After libsoup's own checks and the early handlers, before the body. Only
+ * Socket.IO's polling POST takes a body (its early handler caps it). */
+static void
+on_got_headers (SoupServerMessage *msg,
+                RunnerServer      *self)
+{
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  g_autoptr(GError) error = NULL;
+
+  if (soup_server_message_get_status (msg) == 0)
+    {
+      if (!host_is_allowed (self, msg))
+        {
+          g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN, "Host not allowed");
+          refuse_request (msg, SOUP_STATUS_FORBIDDEN, error);
+        }
+      else if (request_has_body (msg) && !g_str_has_prefix (path, "/socket.io/"))
+        {
+          g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
+                               "This resource takes no request body");
+          refuse_request (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, error);
+        }
+    }
+
+  /* A refused request's body is read (libsoup 3.2 reads it before answering)
+   * but thrown away, within the request deadline. */
+  if (soup_server_message_get_status (msg) != 0)
+    soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+}
+
+static void
+on_request_started (SoupServer        *soup,
+                    SoupServerMessage *msg,
+                    RunnerServer      *self)
+{
+  Connection *conn = lookup_connection (self, msg);
+
+  if (conn != NULL)
+    {
+      unwatch_idle (conn);
+      arm_deadline (conn);
+    }
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), self, 0);
+}
+
+/* The connection stays open for the next request, awaited within the same
+ * bound (a WebSocket's stolen connection emits no ::request-finished). */
+static void
+on_request_finished (SoupServer        *soup,
+                     SoupServerMessage *msg,
+                     RunnerServer      *self)
+{
+  Connection *conn = lookup_connection (self, msg);
+
+  if (conn != NULL && !g_io_stream_is_closed (G_IO_STREAM (conn->stream)))
+    {
+      arm_deadline (conn);
+      watch_idle (conn);
+    }
+}
+
+static void
+on_request_read (SoupServer        *soup,
+                 SoupServerMessage *msg,
+                 RunnerServer      *self)
+{
+  Connection *conn = lookup_connection (self, msg);
+
+  if (conn != NULL)
+    g_clear_handle_id (&conn->deadline, g_source_remove);
 }
 
 static JsonNode *
@@ -413,6 +829,10 @@ runner_server_new (RunnerConfig    *config,
   self->config = config;
   self->workspace = g_object_ref (workspace);
   self->soup = soup_server_new ("server-header", "runner/" PACKAGE_VERSION " ", NULL);
+  self->max_sockets = sockets_allowed ();
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (self->soup, "request-read", G_CALLBACK (on_request_read), self);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
 
   soup_server_add_handler (self->soup, "/files", handle_files, self, NULL);
   soup_server_add_handler (self->soup, "/healthz", handle_health, self, NULL);
@@ -428,6 +848,37 @@ runner_server_new (RunnerConfig    *config,
   return self;
 }
 
+static gboolean
+add_placeholder_listener (RunnerServer  *self,
+                          GError       **error)
+{
+  g_autoptr(GSocket) seen = NULL;
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "socketpair: %s",
+                   g_strerror (saved));
+      return FALSE;
+    }
+  seen = g_socket_new_from_fd (fds[0], error);
+  if (seen == NULL)
+    {
+      close (fds[0]);
+      close (fds[1]);
+      return FALSE;
+    }
+  self->placeholder = g_socket_new_from_fd (fds[1], error);
+  if (self->placeholder == NULL)
+    {
+      close (fds[1]);
+      return FALSE;
+    }
+  return soup_server_listen_socket (self->soup, seen, 0, error);
+}
+
 /**
  * runner_server_listen:
  *
@@ -440,9 +891,10 @@ runner_server_listen (RunnerServer  *self,
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocket) listener = NULL;
-  GSList *listeners;
+  g_autoptr(GSocketAddress) local = NULL;
 
   g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->listener == NULL, FALSE);
 
   inet = g_inet_address_new_from_string (self->config->bind);
   if (inet == NULL)
@@ -453,29 +905,31 @@ runner_server_listen (RunnerServer  *self,
     }
 
   address = g_inet_socket_address_new (inet, self->config->port);
-  /* soup_server_listen() keeps GSocket's backlog of 10: a burst of clients
-   * (200 Socket.IO connects at once) then loses SYNs and waits 1-3 s for TCP
-   * to retry. Listen with the kernel's maximum instead. */
+  /* Runner accepts itself rather than through soup_server_listen(): libsoup
+   * 3.2 stops accepting for good after one failed accept() (EMFILE), and
+   * keeps GSocket's backlog of 10, so that a burst of clients (200 Socket.IO
+   * connects at once) loses SYNs and waits 1-3 s for TCP to retry. */
   listener = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
                            G_SOCKET_PROTOCOL_TCP, error);
   if (listener == NULL)
     return FALSE;
   g_socket_set_listen_backlog (listener, SOMAXCONN);
+  g_socket_set_blocking (listener, FALSE);
   if (!g_socket_bind (listener, address, TRUE, error) ||
-      !g_socket_listen (listener, error) ||
-      !soup_server_listen_socket (self->soup, listener, 0, error))
+      !g_socket_listen (listener, error))
     return FALSE;
 
-  /* Not soup_server_get_uris(): it leaks an address in libsoup 3.2. */
-  listeners = soup_server_get_listeners (self->soup);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+  /* libsoup keeps connections alive only while it has a listener: give it
+   * one end of a socket pair that never carries a connection. */
+  if (!add_placeholder_listener (self, error))
+    return FALSE;
 
-      if (G_IS_INET_SOCKET_ADDRESS (local))
-        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
+  local = g_socket_get_local_address (listener, error);
+  if (local == NULL)
+    return FALSE;
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  self->listener = g_steal_pointer (&listener);
+  watch_listener (self);
 
   self->ready = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
@@ -860,6 +1314,7 @@ runner_server_shutdown (RunnerServer *self)
   self->shutting_down = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY]);
 
+  stop_accepting (self);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
 

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 
 #include "runner-test-util.h"
@@ -167,10 +168,18 @@ exited_cb (GObject      *object,
 }
 
 static void
-die_with_test (gpointer user_data)
+child_setup (gpointer user_data)
 {
+  RunnerTestServer *server = user_data;
+
   /* A test that fails aborts: its runner must not outlive it. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (server->fd_limit > 0)
+    {
+      struct rlimit limit = { server->fd_limit, server->fd_limit };
+
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
 }
 
 static gboolean
@@ -205,7 +214,7 @@ runner_test_server_start (RunnerTestServer   *server,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, server->dir);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, server, NULL);
   g_subprocess_launcher_setenv (launcher, "RUNNER_TOKEN", server->token, TRUE);
   g_subprocess_launcher_setenv (launcher, "RUNNER_DBUS", "none", TRUE);
   g_subprocess_launcher_setenv (launcher, "SHELL", "/bin/bash", TRUE);

@@ -33,6 +33,7 @@ typedef struct
   gboolean     exited;
   int          exit_status;
   GCancellable *cancellable;
+  guint        fd_limit;   /* RLIMIT_NOFILE (soft and hard) for the runner; 0 leaves it */
 } RunnerTestServer;
 
 RunnerTestServer *runner_test_server_new       (void);

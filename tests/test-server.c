@@ -97,6 +97,114 @@ test_http_status (void)
   runner_test_server_stop (server);
 }
 
+/* Raw HTTP on a socket: what a library client never sends */
+
+typedef struct
+{
+  GSocketConnection *conn;
+  GString           *received;
+  gboolean           closed;  /* end of stream, or an error */
+  GCancellable      *cancellable;
+} Raw;
+
+static void raw_read (Raw *raw);
+
+static void
+raw_read_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  Raw *raw = user_data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;  /* @raw is gone */
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      raw->closed = TRUE;
+      return;
+    }
+  g_string_append_len (raw->received, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  raw_read (raw);
+}
+
+static void
+raw_read (Raw *raw)
+{
+  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (raw->conn)), 65536,
+                                   G_PRIORITY_DEFAULT, raw->cancellable, raw_read_cb, raw);
+}
+
+/* Connects and sends @request (may be partial); reads whatever comes back. */
+static Raw *
+raw_open (RunnerTestServer *server,
+          const char       *request)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  Raw *raw = g_new0 (Raw, 1);
+
+  raw->conn = g_socket_client_connect_to_host (client, "127.0.0.1", server->port, NULL, &error);
+  g_assert_no_error (error);
+  raw->received = g_string_new (NULL);
+  raw->cancellable = g_cancellable_new ();
+  if (request != NULL)
+    {
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw->conn)), request,
+                                 strlen (request), NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+  raw_read (raw);
+  return raw;
+}
+
+static void
+raw_free (Raw *raw)
+{
+  g_cancellable_cancel (raw->cancellable);
+  g_io_stream_close (G_IO_STREAM (raw->conn), NULL, NULL);
+  g_object_unref (raw->conn);
+  g_object_unref (raw->cancellable);
+  g_string_free (raw->received, TRUE);
+  g_free (raw);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Raw, raw_free)
+
+static gboolean
+raw_answered (gpointer user_data)
+{
+  Raw *raw = user_data;
+
+  return raw->closed || strstr (raw->received->str, "\r\n\r\n") != NULL;
+}
+
+static gboolean
+raw_closed (gpointer user_data)
+{
+  return ((Raw *) user_data)->closed;
+}
+
+/* The status of the response's head, or 0 if the server closed without one. */
+static guint
+raw_status (Raw *raw)
+{
+  runner_test_wait_or_fail (raw_answered, raw, 20000, "a response or the connection's end");
+  if (!g_str_has_prefix (raw->received->str, "HTTP/1."))
+    return 0;
+  return (guint) g_ascii_strtoull (raw->received->str + 9, NULL, 10);
+}
+
+static guint
+raw_request (RunnerTestServer *server,
+             const char       *request)
+{
+  g_autoptr(Raw) raw = raw_open (server, request);
+
+  return raw_status (raw);
+}
+
 /* Access control */
 
 static void
@@ -167,6 +275,51 @@ test_no_auth (void)
   client = runner_test_client_connect (server, "/ws", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (client);
+  runner_test_server_stop (server);
+}
+
+static void
+test_no_auth_host (void)
+{
+  const char *args[] = { "--no-auth", "--allowed-hosts=ide.example, other.example:8080", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, NULL);
+  const char *upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+  g_autofree char *rebound_ws = NULL, *rebound_sio = NULL, *rebound_files = NULL;
+  g_autofree char *local_ws = NULL, *local_files = NULL;
+  guint port = server->port;
+
+  /* DNS rebinding: a page of evil.example whose name now points at 127.0.0.1
+   * is same-origin with itself; its Host is its own name. */
+  rebound_ws = g_strdup_printf ("GET /ws HTTP/1.1\r\nHost: evil.example:%u\r\n"
+                                "Origin: http://evil.example:%u\r\n%s\r\n", port, port, upgrade);
+  g_assert_cmpuint (raw_request (server, rebound_ws), ==, 403);
+  rebound_sio = g_strdup_printf ("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n"
+                                 "Host: evil.example:%u\r\nOrigin: http://evil.example:%u\r\n\r\n",
+                                 port, port);
+  g_assert_cmpuint (raw_request (server, rebound_sio), ==, 403);
+  rebound_files = g_strdup_printf ("GET /files HTTP/1.1\r\nHost: evil.example:%u\r\n\r\n", port);
+  g_assert_cmpuint (raw_request (server, rebound_files), ==, 403);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.1\r\nHost: other.example:9999\r\n\r\n"),
+                    ==, 403);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.0\r\n\r\n"), ==, 403);
+
+  /* Health answers probes whatever name they use */
+  g_assert_cmpuint (raw_request (server, "GET /healthz HTTP/1.1\r\nHost: 10.1.2.3:3001\r\n\r\n"),
+                    ==, 200);
+
+  /* Loopback names and addresses, and the configured names, pass */
+  local_ws = g_strdup_printf ("GET /ws HTTP/1.1\r\nHost: localhost:%u\r\n"
+                              "Origin: http://localhost:%u\r\n%s\r\n", port, port, upgrade);
+  g_assert_cmpuint (raw_request (server, local_ws), ==, 101);
+  local_files = g_strdup_printf ("GET /files HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", port);
+  g_assert_cmpuint (raw_request (server, local_files), ==, 200);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.1\r\nHost: [::1]:3001\r\n\r\n"), ==, 200);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.1\r\nHost: 127.1.2.3\r\n\r\n"), ==, 200);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.1\r\nHost: IDE.example:443\r\n\r\n"), ==, 200);
+  g_assert_cmpuint (raw_request (server, "GET /files HTTP/1.1\r\nHost: other.example:8080\r\n\r\n"),
+                    ==, 200);
+
   runner_test_server_stop (server);
 }
 
@@ -1370,6 +1523,145 @@ test_fragmented_flood (void)
   runner_test_server_stop (server);
 }
 
+typedef struct
+{
+  guint  status;
+  GBytes *body;
+  gboolean done;
+} Sent;
+
+static void
+on_sent (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Sent *sent = user_data;
+
+  sent->body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, NULL);
+  sent->status = soup_message_get_status (soup_session_get_async_result_message (SOUP_SESSION (object),
+                                                                                 result));
+  sent->done = TRUE;
+}
+
+static gboolean
+sent_done (gpointer user_data)
+{
+  return ((Sent *) user_data)->done;
+}
+
+/* POSTs @size zero bytes to @path, with a Content-Length or chunked. */
+static guint
+post_zeros (RunnerTestServer *server,
+            const char       *path,
+            gsize             size,
+            gboolean          chunked)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = runner_test_server_url (server, path);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autoptr(GBytes) zeros = g_bytes_new_take (g_malloc0 (size), size);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (zeros);
+  Sent sent = { 0, };
+
+  soup_message_set_request_body (msg, "application/octet-stream", stream, chunked ? -1 : (gssize) size);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &sent);
+  runner_test_wait_or_fail (sent_done, &sent, 60000, "an answer to the POST");
+  g_clear_pointer (&sent.body, g_bytes_unref);
+  return sent.status;
+}
+
+static void
+test_request_body (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  gsize size = 16 * 1024 * 1024;
+  gint64 before, after;
+
+  /* No route but Socket.IO's polling takes a body: refused, not kept. */
+  before = runner_rss_kb (server);
+  g_assert_cmpuint (post_zeros (server, "/healthz", size, FALSE), ==, 413);
+  g_assert_cmpuint (post_zeros (server, "/nothing-here", size, TRUE), ==, 413);
+  g_assert_cmpuint (post_zeros (server, "/files", 10, FALSE), ==, 413);
+  after = runner_rss_kb (server);
+  g_test_message ("RSS %" G_GINT64_FORMAT " kB -> %" G_GINT64_FORMAT " kB", before, after);
+
+  g_assert_cmpuint (runner_test_http_get (server, "/healthz", NULL, NULL), ==, 200);
+  runner_test_server_stop (server);
+}
+
+static void
+test_request_timeout (void)
+{
+  const char *args[] = { "--request-timeout=1", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (args, NULL);
+  g_autoptr(Raw) slow = NULL;
+  g_autoptr(Raw) idle = NULL;
+  g_autoptr(Raw) kept = NULL;
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_free);
+
+  /* Health answers with many idle connections open */
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (many, raw_open (server, NULL));
+  g_assert_cmpuint (runner_test_http_get (server, "/healthz", NULL, NULL), ==, 200);
+
+  /* A request line that never ends, a connection that says nothing, and one
+   * kept alive after a request: the server closes each. */
+  slow = raw_open (server, "GET /heal");
+  idle = raw_open (server, NULL);
+  kept = raw_open (server, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  runner_test_wait_or_fail (raw_closed, slow, 20000, "a partial request to be cut off");
+  g_assert_cmpuint (slow->received->len, ==, 0);
+  runner_test_wait_or_fail (raw_closed, idle, 20000, "an idle connection to be closed");
+  runner_test_wait_or_fail (raw_closed, kept, 20000, "a kept-alive connection to be closed");
+  g_assert_true (g_str_has_prefix (kept->received->str, "HTTP/1.1 200"));
+  for (guint i = 0; i < many->len; i++)
+    runner_test_wait_or_fail (raw_closed, g_ptr_array_index (many, i), 20000,
+                              "idle connections to be closed");
+
+  runner_test_server_stop (server);
+}
+
+static gboolean
+health_answers (gpointer user_data)
+{
+  return raw_request (user_data, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") == 200;
+}
+
+static void
+test_out_of_fds (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(GPtrArray) conns = g_ptr_array_new_with_free_func ((GDestroyNotify) raw_free);
+  g_autoptr(GError) error = NULL;
+  guint answered = 0, refused = 0;
+
+  /* More connections than the runner has descriptors: each is answered or
+   * closed at once, never left waiting. */
+  server->fd_limit = 64;
+  runner_test_server_start (server, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 100; i++)
+    {
+      Raw *raw = raw_open (server, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+      g_ptr_array_add (conns, raw);
+      if (raw_status (raw) == 200)
+        answered++;
+      else
+        refused++;
+    }
+  g_assert_cmpuint (answered, >, 0);
+  g_assert_cmpuint (refused, >, 0);
+
+  /* Once they are gone, the server serves again. */
+  g_ptr_array_set_size (conns, 0);
+  runner_test_wait_or_fail (health_answers, server, 20000, "the server to serve again");
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpuint (raw_request (server, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), ==, 200);
+
+  runner_test_server_stop (server);
+}
+
 static void
 test_shutdown_closes_clients (void)
 {
@@ -1393,6 +1685,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/auth/generated", test_auth_generated_token);
   g_test_add_func ("/runner/server/auth/none", test_no_auth);
   g_test_add_func ("/runner/server/auth/origin", test_origin);
+  g_test_add_func ("/runner/server/auth/no-auth-host", test_no_auth_host);
   g_test_add_func ("/runner/server/protocol/malformed", test_malformed);
   g_test_add_func ("/runner/server/files/fetch-dir", test_fetch_dir);
   g_test_add_func ("/runner/server/files/fetch-content", test_fetch_content);
@@ -1407,6 +1700,9 @@ main (int   argc,
   g_test_add_func ("/runner/server/limits/frame", test_frame_limit);
   g_test_add_func ("/runner/server/limits/connections", test_connection_limit);
   g_test_add_func ("/runner/server/limits/slow-client", test_slow_client);
+  g_test_add_func ("/runner/server/limits/request-body", test_request_body);
+  g_test_add_func ("/runner/server/limits/request-timeout", test_request_timeout);
+  g_test_add_func ("/runner/server/limits/out-of-fds", test_out_of_fds);
   g_test_add_func ("/runner/server/limits/fragmented-message", test_fragmented_message);
   g_test_add_func ("/runner/server/limits/fragmented-flood", test_fragmented_flood);
   g_test_add_func ("/runner/server/shutdown", test_shutdown_closes_clients);

@@ -1193,6 +1193,61 @@ test_connection_cap (void)
 }
 
 static void
+test_unauthenticated_cap (void)
+{
+  const char *env[] = { "RUNNER_MAX_CONNECTIONS=4", "RUNNER_MAX_UNAUTHENTICATED=4", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autofree char *first = NULL;
+  char *body = NULL;
+  guint status;
+
+  /* Token-less handshakes, more than either cap: none takes a client's place */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(JsonNode) open = eio_handshake (eio);
+
+      if (first == NULL)
+        first = g_strdup (eio->sid);
+    }
+
+  /* The oldest session waiting for its CONNECT made room */
+  g_free (eio->sid);
+  eio->sid = g_steal_pointer (&first);
+  status = eio_get (eio, &body);
+  assert_eio_error (status, body, 400, 1, "Session ID unknown");
+  g_free (body);
+
+  /* A client with the token still gets in */
+  eio_connect (eio);
+}
+
+static void
+test_auth_timeout (void)
+{
+  const char *env[] = { "RUNNER_AUTH_TIMEOUT=1", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autoptr(JsonNode) open = eio_handshake (eio);
+  g_autofree char *body = NULL;
+  g_autofree char *connect = g_strdup_printf ("40{\"token\":\"%s\"}", eio->server->token);
+
+  /* No CONNECT in time: the session ends (the pending poll gets a close) */
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "1");
+  g_assert_cmpuint (eio_post (eio, connect), ==, 400);
+
+  /* A wrong token is no CONNECT either */
+  g_clear_pointer (&open, json_node_unref);
+  open = eio_handshake (eio);
+  g_assert_cmpuint (eio_post (eio, "40{\"token\":\"wrong\"}"), ==, 200);
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_true (g_str_has_prefix (body, "44"));
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "1");
+}
+
+static void
 test_shutdown (void)
 {
   g_autoptr(Eio) eio = eio_new (NULL);
@@ -1237,6 +1292,8 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/text-rules", test_text_rules);
   g_test_add_func ("/runner/socketio/cors", test_cors);
   g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
+  g_test_add_func ("/runner/socketio/unauthenticated-cap", test_unauthenticated_cap);
+  g_test_add_func ("/runner/socketio/auth-timeout", test_auth_timeout);
   g_test_add_func ("/runner/socketio/shutdown", test_shutdown);
 
   return g_test_run ();
