@@ -2539,6 +2539,33 @@ runner_sync_attach (RunnerSync   *self,
   self->broadcast_id = g_signal_connect (self, "state-changed", G_CALLBACK (broadcast_state), NULL);
 }
 
+static void
+handle_off (RunnerRequest *request,
+            gpointer       user_data)
+{
+  runner_request_fail_literal (request, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
+                               _("S3 sync is off: no bucket is configured"));
+}
+
+/**
+ * runner_sync_attach_off:
+ * @server: the server of a Runner without S3 sync
+ *
+ * Answers the `sync:*` events with ENOTSUP, as any feature that is off,
+ * rather than as unknown events.
+ */
+void
+runner_sync_attach_off (RunnerServer *server)
+{
+  RunnerProtocol *protocol;
+
+  g_return_if_fail (RUNNER_IS_SERVER (server));
+
+  protocol = runner_server_get_protocol (server);
+  runner_protocol_add (protocol, "sync:status", handle_off, NULL);
+  runner_protocol_add (protocol, "sync:flush", handle_off, NULL);
+}
+
 /* ---------------------------------------------------------------- commands */
 
 typedef struct
