@@ -346,12 +346,14 @@ test_slow_client (Fixture       *fixture,
   fixture_type (fixture, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
 
-  /* the reader got everything, the stalled one never more than its cap */
+  /* the reader got everything; the stalled one was sent only what its queue
+   * holds (how many chunks that is depends on timing), and stays connected */
   g_assert_cmpuint (count_occurrences (fixture->client->output->str, "x"), >=, total);
   g_assert_cmpuint (fixture->client->received, ==, fixture->client->last_seq);
   g_assert_cmpuint (fixture->client->n_skipped, ==, 0);
   g_assert_cmpuint (slow->max_queued_seen, <=, 512 * 1024);
-  g_assert_cmpuint (slow->n_data, <, 20);
+  g_assert_cmpuint (slow->received, <=, slow->queued);
+  g_assert_cmpuint (slow->n_skipped, ==, 0);
   g_assert_false (runner_client_is_closed (RUNNER_CLIENT (slow)));
 
   /* it reads again: it learns what it missed, then gets the rest */
