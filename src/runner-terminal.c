@@ -1372,27 +1372,42 @@ runner_terminal_resize (RunnerTerminal  *self,
  *   stream) that the client will not get because the scrollback lost them
  *
  * Makes @client receive this terminal's output from @since on: what it missed
- * first, then live. Without @since, or with one this stream never reached
- * (another Runner's), the whole scrollback is replayed from its oldest safe
- * cut. Attaching again moves the client's cursor.
+ * first, then live. Without @since, or with one from before this stream
+ * began (a previous shell of the default terminal), the whole scrollback is
+ * replayed from its oldest safe cut. Attaching again moves the client's
+ * cursor.
+ *
+ * Returns: %FALSE with %RUNNER_ERROR_INVALID, and nothing changed, for a
+ *   @since past the newest output: this stream never reached it (it is
+ *   another Runner's, or made up)
  */
-void
-runner_terminal_attach (RunnerTerminal *self,
-                        RunnerClient   *client,
-                        gint64          since,
-                        guint64        *from,
-                        guint64        *missed)
+gboolean
+runner_terminal_attach (RunnerTerminal  *self,
+                        RunnerClient    *client,
+                        gint64           since,
+                        guint64         *from,
+                        guint64         *missed,
+                        GError         **error)
 {
   guint64 tail, head, cursor, lost;
   Subscriber *s;
 
-  g_return_if_fail (RUNNER_IS_TERMINAL (self));
-  g_return_if_fail (RUNNER_IS_CLIENT (client));
+  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), FALSE);
+  g_return_val_if_fail (RUNNER_IS_CLIENT (client), FALSE);
 
   tail = runner_ring_get_tail (self->ring);
   head = runner_ring_get_head (self->ring);
 
-  if (since >= 0 && (guint64) since >= tail && (guint64) since <= head)
+  if (since >= 0 && (guint64) since > head)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("“since” %" G_GINT64_FORMAT " is past the output of terminal %s "
+                     "(%" G_GUINT64_FORMAT "); attach without it for the whole scrollback"),
+                   since, self->id, head);
+      return FALSE;
+    }
+
+  if (since >= 0 && (guint64) since >= tail)
     {
       cursor = since;
       lost = 0;
@@ -1420,6 +1435,7 @@ runner_terminal_attach (RunnerTerminal *self,
   /* after the caller's reply */
   arm_flush (self, 0);
   update_reading (self);
+  return TRUE;
 }
 
 /**

@@ -290,8 +290,9 @@ test_reconnect_replay (void)
   g_assert_nonnull (strstr (on_fresh->output->str, "oneone\r\n"));
   g_clear_pointer (&reply, json_node_unref);
 
-  /* bad since */
+  /* bad since; one past the output is not this stream's */
   assert_error (request (fresh, "terminal:attach", "{\"since\":-1}"), "EINVAL");
+  assert_error (request (fresh, "terminal:attach", "{\"since\":1000000000}"), "EINVAL");
   assert_error (request (fresh, "terminal:attach", "{\"since\":\"x\"}"), "EINVAL");
   assert_error (request (fresh, "terminal:attach", "{\"id\":\"nope\"}"), "ENOENT");
 

@@ -263,10 +263,11 @@ test_replay (Fixture       *fixture,
   g_autoptr(TestClient) late = test_client_new (8 * 1024 * 1024);
   g_autoptr(TestClient) again = test_client_new (8 * 1024 * 1024);
   g_autoptr(TestClient) witness = test_client_new (8 * 1024 * 1024);
+  g_autoptr(GError) error = NULL;
   guint64 seen, from, missed;
 
   fixture_start (fixture);
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (witness), -1, NULL, NULL);
+  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (witness), -1, NULL, NULL, NULL);
   fixture_type (fixture, "echo one''one\n");
   WAIT_UNTIL (output_has (fixture->client, "oneone\r\n"));
   seen = fixture->client->last_seq;
@@ -280,7 +281,7 @@ test_replay (Fixture       *fixture,
   g_assert_false (output_has (fixture->client, "twotwo"));
 
   /* it comes back with what it saw: it gets exactly the rest */
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (again), seen, &from, &missed);
+  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (again), seen, &from, &missed, NULL);
   g_assert_cmpuint (from, ==, seen);
   g_assert_cmpuint (missed, ==, 0);
   fixture_type (fixture, "echo three''three\n");
@@ -289,7 +290,7 @@ test_replay (Fixture       *fixture,
   g_assert_false (output_has (again, "oneone"));
 
   /* a newcomer without since gets the whole scrollback */
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (late), -1, &from, &missed);
+  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (late), -1, &from, &missed, NULL);
   g_assert_cmpuint (from, ==, 0);
   g_assert_cmpuint (missed, ==, 0);
   WAIT_UNTIL (output_has (late, "threethree\r\n"));
@@ -298,10 +299,29 @@ test_replay (Fixture       *fixture,
               again->last_seq == late->last_seq);
   g_assert_cmpstr (late->output->str, ==, witness->output->str);
 
-  /* a since this stream never reached: the whole scrollback too */
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client), G_MAXINT64, &from,
-                          &missed);
-  g_assert_cmpuint (from, ==, 0);
+  /* a since this stream never reached: refused, and the client is not
+   * attached; the head itself is an empty replay */
+  from = missed = 7;
+  g_assert_false (runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client),
+                                          G_MAXINT64, &from, &missed, &error));
+  g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client),
+                                          runner_terminal_get_seq (fixture->terminal) + 1,
+                                          &from, &missed, &error));
+  g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (from, ==, 7);
+  g_assert_cmpuint (missed, ==, 7);
+  g_assert_false (runner_terminal_has_client (fixture->terminal, RUNNER_CLIENT (fixture->client)));
+  g_assert_cmpuint (runner_terminal_get_n_clients (fixture->terminal), ==, 3);
+
+  g_assert_true (runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client),
+                                         runner_terminal_get_seq (fixture->terminal), &from,
+                                         &missed, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (from, ==, runner_terminal_get_seq (fixture->terminal));
+  g_assert_cmpuint (missed, ==, 0);
   g_assert_cmpuint (runner_terminal_get_n_clients (fixture->terminal), ==, 4);
 }
 
@@ -319,7 +339,7 @@ test_replay_lost (Fixture       *fixture,
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
   g_assert_cmpuint (runner_terminal_get_seq (fixture->terminal), >, 20000);
 
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (late), 5, &from, &missed);
+  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (late), 5, &from, &missed, NULL);
   g_assert_cmpuint (from, >=, runner_terminal_get_seq (fixture->terminal) - 4096);
   g_assert_cmpuint (missed, ==, from - 5);
   WAIT_UNTIL (output_has (late, "finished\r\n"));
@@ -341,7 +361,7 @@ test_slow_client (Fixture       *fixture,
   fixture->options.scrollback = 256 * 1024;
   fixture_start (fixture);
   slow->stalled = TRUE;
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (slow), -1, NULL, NULL);
+  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (slow), -1, NULL, NULL, NULL);
 
   fixture_type (fixture, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo fin''ished\n");
   WAIT_UNTIL (output_has (fixture->client, "finished\r\n"));
