@@ -30,9 +30,10 @@
  * Output path: the pty master is read on the main loop into a ring (the
  * scrollback); each attached client has a cursor into it and is sent
  * `terminal:data` from its cursor to the head while it is writable. Reads are
- * coalesced: after a quiet spell the first read goes out at once (key echo),
- * then for COALESCE_US more reads are gathered into one message, and never
- * more than CHUNK_SIZE bytes wait. A client that is full waits for "drained"
+ * coalesced only while output streams: when a read leaves the pty drained
+ * (nothing more readable) what came goes out at once (key echo, a prompt);
+ * while more is waiting, reads are gathered into one message for up to
+ * COALESCE_US, and never more than CHUNK_SIZE bytes wait. A client that is full waits for "drained"
  * and resumes from its cursor; if the ring overtook it meanwhile, it skips to
  * the oldest safe cut and learns how much it missed. Reading stops only while
  * every attached client is full, which stalls the shell (the kernel's pty
@@ -81,7 +82,6 @@ struct _RunnerTerminal
   gboolean       eof;
 
   GSource       *flush_source;   /* owned; ready time -1 when idle */
-  gint64         last_flush;
   guint64        flushed_head;
 
   GByteArray    *input;          /* owned; keystrokes the pty did not take yet */
@@ -433,7 +433,6 @@ static void
 flush (RunnerTerminal *self)
 {
   arm_flush (self, -1);
-  self->last_flush = g_get_monotonic_time ();
   self->flushed_head = runner_ring_get_head (self->ring);
   pump_all (self);
   update_reading (self);
@@ -446,19 +445,27 @@ on_flush (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* New bytes in the ring: out at once after a quiet spell or when a chunk is
- * full, else within COALESCE_US. */
+/* New bytes in the ring: out at once when the pty is drained or a chunk is
+ * full; while output streams, within COALESCE_US. */
 static void
-output_arrived (RunnerTerminal *self)
+output_arrived (RunnerTerminal *self,
+                gboolean        streaming)
 {
-  gint64 now = g_get_monotonic_time ();
   guint64 pending = runner_ring_get_head (self->ring) - self->flushed_head;
-  gboolean armed = g_source_get_ready_time (self->flush_source) != -1;
 
-  if (pending >= self->flush_size || (!armed && now - self->last_flush >= COALESCE_US))
+  if (pending >= self->flush_size || !streaming)
     flush (self);
-  else if (!armed)
-    arm_flush (self, self->last_flush + COALESCE_US);
+  else if (g_source_get_ready_time (self->flush_source) == -1)
+    arm_flush (self, g_get_monotonic_time () + COALESCE_US);
+}
+
+/* Whether more output waits in the pty. */
+static gboolean
+more_readable (RunnerTerminal *self)
+{
+  int available = 0;
+
+  return ioctl (self->master_fd, FIONREAD, &available) == 0 && available > 0;
 }
 
 /* Reads what the pty has, up to @budget bytes, sending as it goes so that
@@ -480,7 +487,7 @@ read_available (RunnerTerminal *self,
         {
           runner_ring_append (self->ring, read_buffer, n);
           total += n;
-          output_arrived (self);
+          output_arrived (self, (gsize) n == size || more_readable (self));
         }
       else if (n < 0 && errno == EINTR)
         continue;

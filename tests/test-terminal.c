@@ -443,6 +443,38 @@ test_input_bounded (Fixture       *fixture,
   g_assert_cmpuint (accepted, >=, 16);
 }
 
+/* Keys back to back, each as soon as the previous echo came: what a read
+ * takes from a drained pty is sent in the same dispatch, never held for a
+ * coalescing timer (checked after every main-loop iteration, not timed). */
+static void
+test_echo_not_held (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  const char *keys = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+  fixture_start (fixture);
+  fixture_type (fixture, "stty -echo -icanon; echo RE''ADY; cat\n");
+  WAIT_UNTIL (output_has (fixture->client, "READY\r\n"));
+  WAIT_UNTIL (fixture->client->last_seq == runner_terminal_get_seq (fixture->terminal));
+
+  for (guint i = 0; keys[i] != '\0'; i++)
+    {
+      char key[2] = { keys[i], '\0' };
+      gsize before = fixture->client->output->len;
+      gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+
+      fixture_type (fixture, key);
+      while (fixture->client->output->len == before ||
+             fixture->client->output->str[fixture->client->output->len - 1] != keys[i])
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_main_context_iteration (NULL, TRUE);
+          g_assert_cmpuint (fixture->client->last_seq, ==,
+                            runner_terminal_get_seq (fixture->terminal));
+        }
+    }
+}
+
 static void
 test_bad_options (void)
 {
@@ -502,6 +534,7 @@ main (int   argc,
   g_test_add_func ("/runner/terminal/bad-options", test_bad_options);
   g_test_add_func ("/runner/terminal/options-from-config", test_options_from_config);
   ADD ("/runner/terminal/echo", test_echo);
+  ADD ("/runner/terminal/echo-not-held", test_echo_not_held);
   ADD ("/runner/terminal/resize", test_resize);
   ADD ("/runner/terminal/exit-code", test_exit_code);
   ADD ("/runner/terminal/exit-signal", test_exit_signal);
