@@ -591,9 +591,10 @@ static GPid
 printed_pid (Screen     *screen,
              const char *label)
 {
-  const char *at = screen->output->str;
+  const char *at;
 
   screen_update (screen);
+  at = screen->output->str;
   while ((at = strstr (at, label)) != NULL)
     {
       at += strlen (label);
