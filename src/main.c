@@ -215,6 +215,8 @@ serve (RunnerConfig *config)
       runner_sync_watch (runner.sync, runner.workspace);
       runner_sync_attach (runner.sync, runner.server);
     }
+  else
+    runner_sync_attach_off (runner.server);
   if (!runner_server_listen (runner.server, &error))
     {
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);

@@ -6,6 +6,9 @@
 
 #include "runner-sync-private.h"
 
+#include <glib/gi18n.h>
+
+#include "runner-error.h"
 #include "runner-message.h"
 #include "runner-protocol.h"
 #include "runner-request.h"
@@ -142,4 +145,31 @@ runner_sync_detach_server (RunnerSync *self)
       self->server = NULL;
     }
   g_clear_signal_handler (&self->broadcast_id, self);
+}
+
+static void
+handle_off (RunnerRequest *request,
+            gpointer       user_data)
+{
+  runner_request_fail_literal (request, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
+                               _("S3 sync is off: no bucket is configured"));
+}
+
+/**
+ * runner_sync_attach_off:
+ * @server: the server of a Runner without S3 sync
+ *
+ * Answers the `sync:*` events with ENOTSUP, as any feature that is off,
+ * rather than as unknown events.
+ */
+void
+runner_sync_attach_off (RunnerServer *server)
+{
+  RunnerProtocol *protocol;
+
+  g_return_if_fail (RUNNER_IS_SERVER (server));
+
+  protocol = runner_server_get_protocol (server);
+  runner_protocol_add (protocol, "sync:status", handle_off, NULL);
+  runner_protocol_add (protocol, "sync:flush", handle_off, NULL);
 }

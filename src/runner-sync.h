@@ -50,6 +50,7 @@ void        runner_sync_watch             (RunnerSync            *self,
                                            RunnerWorkspace       *workspace);
 void        runner_sync_attach            (RunnerSync            *self,
                                            RunnerServer          *server);
+void        runner_sync_attach_off        (RunnerServer          *server);
 void        runner_sync_queue             (RunnerSync            *self,
                                            RunnerWorkspaceChange  kind,
                                            const char            *path,
