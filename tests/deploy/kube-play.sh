@@ -27,16 +27,18 @@ command -v aws >/dev/null || fail "awscli is not installed"
 
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  if [ -n "${KEEP_POD:-}" ]; then return; fi
-  "${podman[@]}" kube down "$work/pod.yaml" >/dev/null 2>&1 || true
-  podman pod rm -f "$name" >/dev/null 2>&1 || true
+remove_pod() {
+  podman pod rm -f -t 0 "$name" >/dev/null 2>&1 || true
   podman volume rm -f "$name-state" >/dev/null 2>&1 || true
   podman secret rm runner-s3 runner-token >/dev/null 2>&1 || true
+}
+cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$work"
+  [ -n "${KEEP_POD:-}" ] || remove_pod
 }
 trap cleanup EXIT
+remove_pod   # what an interrupted run left
 
 # The S3 test server, as the s3 suite installs it.
 "$here/../s3/setup.sh" "$here/node_modules/.s3-test-server"
