@@ -5,6 +5,11 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "runner-broadcaster.h"
+#include "runner-config.h"
+#include "runner-registry.h"
+#include "runner-workspace.h"
+
 G_BEGIN_DECLS
 
 #define RUNNER_TYPE_APP (runner_app_get_type ())
@@ -28,9 +33,10 @@ typedef enum
   RUNNER_APP_STATE_STOPPING,
 } RunnerAppState;
 
-typedef struct _RunnerServer RunnerServer;
-
-RunnerApp      *runner_app_new             (RunnerServer  *server);
+RunnerApp      *runner_app_new             (RunnerConfig      *config,
+                                            RunnerWorkspace   *workspace,
+                                            RunnerBroadcaster *broadcaster,
+                                            RunnerRegistry    *registry);
 RunnerAppState  runner_app_get_state       (RunnerApp     *self);
 const char     *runner_app_state_to_string (RunnerAppState state);
 gboolean        runner_app_start           (RunnerApp     *self,

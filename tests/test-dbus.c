@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <glib/gstdio.h>
 
+#include "runner-daemon.h"
 #include "runner-dbus-private.h"
 #include "runner-error.h"
 #include "runner-s3.h"
@@ -1451,8 +1452,8 @@ test_status (Fixture       *f,
   g_assert_null (f->owner);
 }
 
-/* In process: RunnerDbus on a real RunnerServer, with stand-ins for the
- * terminal manager and the S3 sync (objects with their properties). The
+/* In process: RunnerDbus on the parts of a real RunnerDaemon (not listening),
+ * with stand-ins for the terminal manager and the S3 sync (objects with their properties). The
  * service and the client share this thread, so every call is async. */
 
 enum
@@ -1614,8 +1615,7 @@ fake_terminals_init (FakeTerminals *self)
 typedef struct
 {
   RunnerConfig    *config;
-  RunnerWorkspace *workspace;
-  RunnerServer    *server;
+  RunnerDaemon    *daemon;
   RunnerDbus      *dbus;
   GDBusConnection *connection;  /* the service's own */
   guint            n_quit_requested;
@@ -1632,10 +1632,9 @@ in_process_new (Fixture *f)
   p->config->port = 0;
   g_free (p->config->token);
   p->config->token = g_strdup (TOKEN);
-  p->workspace = runner_workspace_new (root, &error);
-  g_assert_no_error (error);
-  p->server = runner_server_new (p->config, p->workspace);
-  g_assert_true (runner_server_listen (p->server, &error));
+  g_free (p->config->workspace);
+  p->config->workspace = g_strdup (root);
+  p->daemon = runner_daemon_new (p->config, &error);
   g_assert_no_error (error);
 
   p->connection = g_dbus_connection_new_for_address_sync (f->address,
@@ -1643,7 +1642,9 @@ in_process_new (Fixture *f)
                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                           NULL, NULL, &error);
   g_assert_no_error (error);
-  p->dbus = runner_dbus_new (p->server);
+  p->dbus = runner_dbus_new (p->config, runner_daemon_get_workspace (p->daemon),
+                             runner_daemon_get_hub (p->daemon),
+                             runner_daemon_get_terminals (p->daemon), 0);
   g_assert_true (runner_dbus_export (p->dbus, p->connection, &error));
   g_assert_no_error (error);
   wait_for (f, has_owner, "the in-process RunnerDbus to own the name");
@@ -1656,9 +1657,8 @@ in_process_free (InProcess *p)
 {
   runner_dbus_stop (p->dbus);
   g_clear_object (&p->dbus);
-  runner_server_shutdown (p->server);
-  g_clear_object (&p->server);
-  g_clear_object (&p->workspace);
+  runner_daemon_shutdown (p->daemon);
+  g_clear_object (&p->daemon);
   g_clear_object (&p->connection);
   runner_config_free (p->config);
   g_free (p);
