@@ -28,7 +28,7 @@ const USAGE = `usage: bench/run [--quick] [--runner PATH] [--runner-protocol sio
   --runner-protocol   sio (default): drive Runner over Socket.IO like the reference;
                       ws: over its plain JSON WebSocket /ws (marked in the report)
   --servers LIST      which servers to run (default reference,runner)
-  --cases LIST        ${"startup,idle,clients,connect,fetchDir,fetchContent,updateContent,echo,stream,s3"}
+  --cases LIST        ${"startup,idle,clients,connect,fetchDir,fetchContent,updateContent,echo,echoTight,stream,s3"}
   --build DIR         scratch directory ($BENCH_BUILD, else bench/build)
   --out DIR           where latest.md and latest.json go (default bench/results)`;
 
@@ -92,6 +92,7 @@ const CASES = [
   { id: "fetchContent", run: cases.caseFetchContent, roles: ["real", "lean"], rows: (r) => [`fetchContent.${r}`] },
   { id: "updateContent", run: cases.caseUpdateContent, roles: ["real", "lean"], rows: (r) => [`updateContent.${r}`] },
   { id: "echo", run: cases.caseEcho, roles: ["real", "lean"], rows: (r) => [`echo.p50.${r}`, `echo.p99.${r}`] },
+  { id: "echoTight", run: cases.caseEchoTight, roles: ["real", "lean"], rows: (r) => [`echo.tight.p50.${r}`, `echo.tight.p99.${r}`] },
   { id: "stream", run: cases.caseStream, roles: ["lean", "real"], rows: (r) => [`stream.${r}`, `rss.load.${r}`] },
 ];
 

@@ -51,6 +51,37 @@ typedef struct
 typedef void (*ProcessFunc) (const ProcessInfo *info,
                              gpointer           user_data);
 
+/* Reads /proc/@name/stat. */
+static gboolean
+read_process (const char  *name,
+              ProcessInfo *info)
+{
+  char path[64];
+  g_autofree char *stat = NULL;
+  const char *close_paren;
+  int ppid, pgrp, sid;
+  unsigned long long start_time;
+
+  g_snprintf (path, sizeof path, "/proc/%s/stat", name);
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+
+  /* "pid (comm) state ppid pgrp session ... starttime(22)": comm may
+   * hold anything, so parse after the last parenthesis */
+  close_paren = strrchr (stat, ')');
+  if (close_paren == NULL ||
+      sscanf (close_paren + 1,
+              " %c %d %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+              &info->state, &ppid, &pgrp, &sid, &start_time) != 5)
+    return FALSE;
+
+  info->pid = (GPid) g_ascii_strtoll (name, NULL, 10);
+  info->ppid = ppid;
+  info->sid = sid;
+  info->start_time = start_time;
+  return TRUE;
+}
+
 /* Walks /proc. Only procfs, which lives in memory: it does not block the
  * main loop the way a disk would. */
 static void
@@ -65,34 +96,10 @@ for_each_process (ProcessFunc func,
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      char path[64];
-      g_autofree char *stat = NULL;
-      const char *close_paren;
       ProcessInfo info;
-      int ppid, pgrp, sid;
-      unsigned long long start_time;
 
-      if (!g_ascii_isdigit (name[0]))
-        continue;
-
-      g_snprintf (path, sizeof path, "/proc/%s/stat", name);
-      if (!g_file_get_contents (path, &stat, NULL, NULL))
-        continue;
-
-      /* "pid (comm) state ppid pgrp session ... starttime(22)": comm may
-       * hold anything, so parse after the last parenthesis */
-      close_paren = strrchr (stat, ')');
-      if (close_paren == NULL ||
-          sscanf (close_paren + 1,
-                  " %c %d %d %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-                  &info.state, &ppid, &pgrp, &sid, &start_time) != 5)
-        continue;
-
-      info.pid = (GPid) g_ascii_strtoll (name, NULL, 10);
-      info.ppid = ppid;
-      info.sid = sid;
-      info.start_time = start_time;
-      func (&info, user_data);
+      if (g_ascii_isdigit (name[0]) && read_process (name, &info))
+        func (&info, user_data);
     }
 }
 
@@ -241,4 +248,155 @@ runner_reaper_signal_session (GPid sid,
 
   for_each_process (signal_one, &scan);
   return scan.count;
+}
+
+static void
+collect_one (const ProcessInfo *info,
+             gpointer           user_data)
+{
+  g_array_append_val ((GArray *) user_data, *info);
+}
+
+/**
+ * runner_reaper_tracked_new:
+ *
+ * Returns: (transfer full): an empty set for runner_reaper_track(): pid to
+ *   start time, which tells a process apart from a later one with its pid
+ */
+GHashTable *
+runner_reaper_tracked_new (void)
+{
+  return g_hash_table_new_full (NULL, NULL, NULL, g_free);
+}
+
+static gboolean
+is_tracked (GHashTable        *tracked,
+            const ProcessInfo *info)
+{
+  const guint64 *start_time = g_hash_table_lookup (tracked, GINT_TO_POINTER (info->pid));
+
+  return start_time != NULL && *start_time == info->start_time;
+}
+
+/**
+ * runner_reaper_track:
+ * @tracked: a set from runner_reaper_tracked_new()
+ * @root: a live process whose descendants and session to add, or 0
+ *
+ * Brings @tracked up to date in one walk of /proc: adds the descendants of
+ * @root, the members of its session, and the descendants of processes
+ * already tracked, which keep their place after their parent died and they
+ * were re-parented to Runner (setsid and double forks escape a session, not
+ * their ancestry); drops processes that are gone. Tracked zombies that are
+ * Runner's own children are orphans no one else waits for: they are reaped.
+ * @root itself is never tracked, nor Runner.
+ *
+ * Pass @root only while it runs (or is an unreaped zombie): a pid that was
+ * reaped may be reused by a stranger.
+ *
+ * Returns: how many tracked processes are alive
+ */
+guint
+runner_reaper_track (GHashTable *tracked,
+                     GPid        root)
+{
+  g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (ProcessInfo));
+  g_autoptr(GHashTable) present = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  gpointer key;
+  GPid self = getpid ();
+  gboolean grew = TRUE;
+  guint alive = 0;
+
+  g_return_val_if_fail (tracked != NULL, 0);
+
+  for_each_process (collect_one, all);
+
+  /* what is gone, or is another process by now, is forgotten */
+  for (guint i = 0; i < all->len; i++)
+    {
+      ProcessInfo *info = &g_array_index (all, ProcessInfo, i);
+
+      if (is_tracked (tracked, info))
+        g_hash_table_add (present, GINT_TO_POINTER (info->pid));
+    }
+  g_hash_table_iter_init (&iter, tracked);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (present, key))
+      g_hash_table_iter_remove (&iter);
+
+  /* the tree, to a fixed point: a walk lists parents and children in no
+   * particular order */
+  while (grew)
+    {
+      grew = FALSE;
+      for (guint i = 0; i < all->len; i++)
+        {
+          ProcessInfo *info = &g_array_index (all, ProcessInfo, i);
+
+          if (info->pid == root || info->pid == self || info->pid <= 1 ||
+              g_hash_table_contains (tracked, GINT_TO_POINTER (info->pid)))
+            continue;
+
+          if ((root > 0 && (info->ppid == root || info->sid == root)) ||
+              g_hash_table_contains (tracked, GINT_TO_POINTER (info->ppid)))
+            {
+              g_hash_table_insert (tracked, GINT_TO_POINTER (info->pid),
+                                   g_memdup2 (&info->start_time, sizeof info->start_time));
+              grew = TRUE;
+            }
+        }
+    }
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      ProcessInfo *info = &g_array_index (all, ProcessInfo, i);
+      int status;
+
+      if (!is_tracked (tracked, info))
+        continue;
+      if (info->state != 'Z')
+        alive++;
+      else if (info->ppid == self && waitpid (info->pid, &status, WNOHANG) == info->pid)
+        {
+          g_debug ("Reaped %d (status %d)", info->pid, status);
+          g_hash_table_remove (tracked, GINT_TO_POINTER (info->pid));
+        }
+    }
+
+  return alive;
+}
+
+/**
+ * runner_reaper_signal_tracked:
+ * @tracked: a set from runner_reaper_track()
+ * @signum: the signal
+ *
+ * Sends @signum to every tracked process that still runs (checked by its
+ * start time, so that a reused pid is left alone).
+ *
+ * Returns: how many processes were signalled
+ */
+guint
+runner_reaper_signal_tracked (GHashTable *tracked,
+                              int         signum)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint count = 0;
+
+  g_return_val_if_fail (tracked != NULL, 0);
+
+  g_hash_table_iter_init (&iter, tracked);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      char name[16];
+      ProcessInfo info;
+
+      g_snprintf (name, sizeof name, "%d", GPOINTER_TO_INT (key));
+      if (read_process (name, &info) && info.start_time == *(guint64 *) value &&
+          info.state != 'Z' && kill (info.pid, signum) == 0)
+        count++;
+    }
+  return count;
 }

@@ -12,4 +12,10 @@ void     runner_reaper_check          (void);
 guint    runner_reaper_signal_session (GPid sid,
                                        int  signum);
 
+GHashTable *runner_reaper_tracked_new    (void);
+guint       runner_reaper_track          (GHashTable *tracked,
+                                          GPid        root);
+guint       runner_reaper_signal_tracked (GHashTable *tracked,
+                                          int         signum);
+
 G_END_DECLS

@@ -6,6 +6,8 @@
 
 #include "runner-sync-private.h"
 
+#include <glib/gi18n.h>
+
 #include "runner-error.h"
 #include "runner-message.h"
 #include "runner-request.h"
@@ -141,7 +143,7 @@ fail_unavailable (RunnerRequest *request,
                   gpointer       user_data)
 {
   runner_request_fail_literal (request, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                               "S3 sync is not configured");
+                               _("S3 sync is off: no bucket is configured"));
 }
 
 static void
@@ -151,7 +153,7 @@ handle_http_unavailable (SoupServerMessage *msg,
                          gpointer           user_data)
 {
   g_autoptr(GError) error = g_error_new_literal (RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                                                 "S3 sync is not configured");
+                                                 _("S3 sync is off: no bucket is configured"));
   g_autoptr(JsonNode) node = runner_json_error_new (error);
   gsize len = 0;
   char *text = runner_json_to_string (node, &len);

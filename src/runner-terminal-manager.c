@@ -344,7 +344,7 @@ handle_create (RunnerRequest *request,
     }
 
   /* the creator sees it all, from the first prompt */
-  runner_terminal_attach (terminal, runner_request_get_client (request), -1, NULL, NULL);
+  runner_terminal_attach (terminal, runner_request_get_client (request), -1, NULL, NULL, NULL);
   runner_request_reply (request, runner_terminal_describe (terminal));
 }
 
@@ -396,7 +396,13 @@ handle_attach (RunnerRequest *request,
       return;
     }
 
-  runner_terminal_attach (terminal, runner_request_get_client (request), since, &from, &missed);
+  if (!runner_terminal_attach (terminal, runner_request_get_client (request), since, &from,
+                               &missed, &error))
+    {
+      runner_request_fail (request, error);
+      return;
+    }
+
   reply = runner_terminal_describe (terminal);
   object = json_node_get_object (reply);
   json_object_set_int_member (object, "from", from);

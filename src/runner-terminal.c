@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -29,9 +30,10 @@
  * Output path: the pty master is read on the main loop into a ring (the
  * scrollback); each attached client has a cursor into it and is sent
  * `terminal:data` from its cursor to the head while it is writable. Reads are
- * coalesced: after a quiet spell the first read goes out at once (key echo),
- * then for COALESCE_US more reads are gathered into one message, and never
- * more than CHUNK_SIZE bytes wait. A client that is full waits for "drained"
+ * coalesced only while output streams: when a read leaves the pty drained
+ * (nothing more readable) what came goes out at once (key echo, a prompt);
+ * while more is waiting, reads are gathered into one message for up to
+ * COALESCE_US, and never more than CHUNK_SIZE bytes wait. A client that is full waits for "drained"
  * and resumes from its cursor; if the ring overtook it meanwhile, it skips to
  * the oldest safe cut and learns how much it missed. Reading stops only while
  * every attached client is full, which stalls the shell (the kernel's pty
@@ -44,6 +46,8 @@
 #define COALESCE_US        2000
 #define MAX_PENDING_INPUT  (1024 * 1024)
 #define KILL_GRACE_MS      2000
+#define CLOSE_POLL_MS      100            /* while closing: what is left? */
+#define CLOSE_GIVE_UP_MS   (KILL_GRACE_MS + 3000)
 
 typedef struct
 {
@@ -78,7 +82,6 @@ struct _RunnerTerminal
   gboolean       eof;
 
   GSource       *flush_source;   /* owned; ready time -1 when idle */
-  gint64         last_flush;
   guint64        flushed_head;
 
   GByteArray    *input;          /* owned; keystrokes the pty did not take yet */
@@ -98,7 +101,10 @@ struct _RunnerTerminal
 
   gboolean       closing;
   gboolean       finished;
-  guint          kill_source;
+  gboolean       killed;         /* SIGKILL was sent */
+  gint64         close_time;
+  guint          close_source;
+  GHashTable    *tracked;        /* owned; what was started in it (runner_reaper_track()) */
 };
 
 G_DEFINE_FINAL_TYPE (RunnerTerminal, runner_terminal, G_TYPE_OBJECT)
@@ -427,7 +433,6 @@ static void
 flush (RunnerTerminal *self)
 {
   arm_flush (self, -1);
-  self->last_flush = g_get_monotonic_time ();
   self->flushed_head = runner_ring_get_head (self->ring);
   pump_all (self);
   update_reading (self);
@@ -440,19 +445,27 @@ on_flush (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* New bytes in the ring: out at once after a quiet spell or when a chunk is
- * full, else within COALESCE_US. */
+/* New bytes in the ring: out at once when the pty is drained or a chunk is
+ * full; while output streams, within COALESCE_US. */
 static void
-output_arrived (RunnerTerminal *self)
+output_arrived (RunnerTerminal *self,
+                gboolean        streaming)
 {
-  gint64 now = g_get_monotonic_time ();
   guint64 pending = runner_ring_get_head (self->ring) - self->flushed_head;
-  gboolean armed = g_source_get_ready_time (self->flush_source) != -1;
 
-  if (pending >= self->flush_size || (!armed && now - self->last_flush >= COALESCE_US))
+  if (pending >= self->flush_size || !streaming)
     flush (self);
-  else if (!armed)
-    arm_flush (self, self->last_flush + COALESCE_US);
+  else if (g_source_get_ready_time (self->flush_source) == -1)
+    arm_flush (self, g_get_monotonic_time () + COALESCE_US);
+}
+
+/* Whether more output waits in the pty. */
+static gboolean
+more_readable (RunnerTerminal *self)
+{
+  int available = 0;
+
+  return ioctl (self->master_fd, FIONREAD, &available) == 0 && available > 0;
 }
 
 /* Reads what the pty has, up to @budget bytes, sending as it goes so that
@@ -474,7 +487,7 @@ read_available (RunnerTerminal *self,
         {
           runner_ring_append (self->ring, read_buffer, n);
           total += n;
-          output_arrived (self);
+          output_arrived (self, (gsize) n == size || more_readable (self));
         }
       else if (n < 0 && errno == EINTR)
         continue;
@@ -606,6 +619,11 @@ child_setup (gpointer user_data)
   setsid ();
   ioctl (STDIN_FILENO, TIOCSCTTY, 0);
 
+  /* What the shell's children orphan (double forks, `(cmd &)`) is
+   * re-parented to the shell, not to Runner: while the shell runs, all that
+   * was started in it descends from it. Kept across exec. */
+  prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
   /* Ignored signals survive exec: undo what Runner ignores (SIGPIPE). */
   for (int sig = 1; sig < NSIG; sig++)
     if (sig != SIGKILL && sig != SIGSTOP)
@@ -635,14 +653,40 @@ open_slave (int      master,
 }
 
 /* SIGHUP, and SIGCONT for stopped jobs, to every process of the shell's
- * session, whatever its process group. */
+ * session, whatever its process group, and to what else is tracked. */
 static void
 hang_up_session (RunnerTerminal *self)
 {
   kill (-self->pid, SIGHUP);
   runner_reaper_signal_session (self->pid, SIGHUP);
+  runner_reaper_signal_tracked (self->tracked, SIGHUP);
   kill (-self->pid, SIGCONT);
   runner_reaper_signal_session (self->pid, SIGCONT);
+  runner_reaper_signal_tracked (self->tracked, SIGCONT);
+}
+
+/* SIGKILL to the session and to all that is tracked. */
+static void
+kill_everything (RunnerTerminal *self)
+{
+  if (!self->exited)
+    runner_reaper_track (self->tracked, self->pid);
+  g_debug ("Terminal %s: killing what is left of session %d", self->id, self->pid);
+  if (!self->exited)
+    kill (-self->pid, SIGKILL);
+  runner_reaper_signal_session (self->pid, SIGKILL);
+  runner_reaper_signal_tracked (self->tracked, SIGKILL);
+  self->killed = TRUE;
+}
+
+/* Whether what the terminal started is all gone: the shell was reaped and
+ * nothing tracked runs. Reaps tracked orphans on the way. */
+static gboolean
+everything_ended (RunnerTerminal *self)
+{
+  guint alive = runner_reaper_track (self->tracked, self->exited ? 0 : self->pid);
+
+  return self->exited && alive == 0 && runner_reaper_signal_session (self->pid, 0) == 0;
 }
 
 static void
@@ -683,9 +727,8 @@ on_child_exited (GObject      *object,
   g_signal_emit (self, signals[EXITED], 0, self->exit_code, self->exit_signal);
   flush (self);
 
-  /* once the session is empty, or the grace is over and SIGKILL was sent */
-  if (self->closing &&
-      (self->kill_source == 0 || runner_reaper_signal_session (self->pid, 0) == 0))
+  /* once all it started is gone; else the close poll waits for that */
+  if (self->closing && everything_ended (self))
     finish_close (self);
 }
 
@@ -772,7 +815,7 @@ finish_close (RunnerTerminal *self)
   if (self->finished)
     return;
   self->finished = TRUE;
-  g_clear_handle_id (&self->kill_source, g_source_remove);
+  g_clear_handle_id (&self->close_source, g_source_remove);
 
   for (guint i = 0; i < self->subscribers->len; i++)
     {
@@ -787,29 +830,36 @@ finish_close (RunnerTerminal *self)
   g_object_unref (self);
 }
 
+/* While closing: done once all is gone; SIGKILL after the grace; given up
+ * on (a process stuck in the kernel) a while after that. */
 static gboolean
-on_kill_timeout (gpointer user_data)
+on_close_poll (gpointer user_data)
 {
   RunnerTerminal *self = user_data;
+  gint64 elapsed_ms = (g_get_monotonic_time () - self->close_time) / 1000;
 
-  self->kill_source = 0;
-  g_debug ("Terminal %s: killing what is left of session %d", self->id, self->pid);
-  kill (-self->pid, SIGKILL);
-  runner_reaper_signal_session (self->pid, SIGKILL);
+  if (!self->killed && elapsed_ms >= KILL_GRACE_MS)
+    kill_everything (self);
 
-  if (self->exited)
-    finish_close (self);
-  return G_SOURCE_REMOVE;
+  if (everything_ended (self) || (self->exited && elapsed_ms >= CLOSE_GIVE_UP_MS))
+    {
+      self->close_source = 0;
+      finish_close (self);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 /**
  * runner_terminal_close:
  *
- * Ends the terminal: hangs up the pty and sends SIGHUP (and SIGCONT, for
- * stopped jobs) to every process of the shell's session, then SIGKILL to
- * whatever is left after a grace of two seconds. Attached clients get
- * `terminal:exit` once the shell is gone. The terminal keeps itself alive
- * until then, so its owner may drop it right away.
+ * Ends the terminal and all that was started in it: hangs up the pty and
+ * sends SIGHUP (and SIGCONT, for stopped jobs) to every process of the
+ * shell's session and to every other descendant of the shell (those that
+ * left the session with setsid, or were orphaned; see runner_reaper_track()),
+ * then SIGKILL to whatever is left after a grace of two seconds. Attached
+ * clients get `terminal:exit` as soon as the shell is gone. The terminal
+ * keeps itself alive until all is, so its owner may drop it right away.
  *
  * When the shell had exited by itself, its session got the SIGHUP then, and
  * what ignored it (nohup) is left alone: the session id is no longer a safe
@@ -833,7 +883,10 @@ runner_terminal_close (RunnerTerminal *self)
   /* An exited shell's session had its hangup then; its id is not ours to
    * signal any more. */
   if (self->pid > 0 && !self->exited)
-    hang_up_session (self);
+    {
+      runner_reaper_track (self->tracked, self->pid);
+      hang_up_session (self);
+    }
 
   /* the hangup, for whatever holds the slave side */
   self->master_fd = -1;
@@ -842,7 +895,11 @@ runner_terminal_close (RunnerTerminal *self)
   if (self->pid <= 0 || self->exited)
     finish_close (self);
   else
-    self->kill_source = g_timeout_add (KILL_GRACE_MS, on_kill_timeout, self);
+    {
+      self->close_time = g_get_monotonic_time ();
+      self->close_source = g_timeout_add (CLOSE_POLL_MS, on_close_poll, self);
+      g_source_set_name_by_id (self->close_source, "[runner] terminal close");
+    }
 }
 
 /**
@@ -861,8 +918,7 @@ runner_terminal_kill (RunnerTerminal *self)
   if (!self->finished)
     {
       /* still running: close() left it a grace that there is no time for */
-      kill (-self->pid, SIGKILL);
-      runner_reaper_signal_session (self->pid, SIGKILL);
+      kill_everything (self);
       finish_close (self);
     }
   g_object_unref (self);
@@ -887,15 +943,12 @@ runner_terminal_dispose (GObject *object)
 
   /* Dropped without runner_terminal_close(): no time for a grace. */
   if (self->pid > 0 && !self->exited)
-    {
-      kill (-self->pid, SIGKILL);
-      runner_reaper_signal_session (self->pid, SIGKILL);
-    }
+    kill_everything (self);
 
   g_cancellable_cancel (self->cancellable);
   stop_reading (self);
   g_clear_handle_id (&self->write_source, g_source_remove);
-  g_clear_handle_id (&self->kill_source, g_source_remove);
+  g_clear_handle_id (&self->close_source, g_source_remove);
   if (self->flush_source != NULL)
     {
       g_source_destroy (self->flush_source);
@@ -918,6 +971,7 @@ runner_terminal_finalize (GObject *object)
   g_clear_pointer (&self->ring, runner_ring_free);
   g_clear_pointer (&self->input, g_byte_array_unref);
   g_clear_pointer (&self->subscribers, g_ptr_array_unref);
+  g_clear_pointer (&self->tracked, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->id);
   g_free (self->id_json);
@@ -1036,6 +1090,7 @@ runner_terminal_init (RunnerTerminal *self)
   self->cancellable = g_cancellable_new ();
   self->input = g_byte_array_new ();
   self->subscribers = g_ptr_array_new_with_free_func (subscriber_free);
+  self->tracked = runner_reaper_tracked_new ();
 
   /* A source with only a ready time: armed to coalesce output. */
   self->flush_source = g_source_new (&flush_funcs, sizeof (GSource));
@@ -1372,27 +1427,42 @@ runner_terminal_resize (RunnerTerminal  *self,
  *   stream) that the client will not get because the scrollback lost them
  *
  * Makes @client receive this terminal's output from @since on: what it missed
- * first, then live. Without @since, or with one this stream never reached
- * (another Runner's), the whole scrollback is replayed from its oldest safe
- * cut. Attaching again moves the client's cursor.
+ * first, then live. Without @since, or with one from before this stream
+ * began (a previous shell of the default terminal), the whole scrollback is
+ * replayed from its oldest safe cut. Attaching again moves the client's
+ * cursor.
+ *
+ * Returns: %FALSE with %RUNNER_ERROR_INVALID, and nothing changed, for a
+ *   @since past the newest output: this stream never reached it (it is
+ *   another Runner's, or made up)
  */
-void
-runner_terminal_attach (RunnerTerminal *self,
-                        RunnerClient   *client,
-                        gint64          since,
-                        guint64        *from,
-                        guint64        *missed)
+gboolean
+runner_terminal_attach (RunnerTerminal  *self,
+                        RunnerClient    *client,
+                        gint64           since,
+                        guint64         *from,
+                        guint64         *missed,
+                        GError         **error)
 {
   guint64 tail, head, cursor, lost;
   Subscriber *s;
 
-  g_return_if_fail (RUNNER_IS_TERMINAL (self));
-  g_return_if_fail (RUNNER_IS_CLIENT (client));
+  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), FALSE);
+  g_return_val_if_fail (RUNNER_IS_CLIENT (client), FALSE);
 
   tail = runner_ring_get_tail (self->ring);
   head = runner_ring_get_head (self->ring);
 
-  if (since >= 0 && (guint64) since >= tail && (guint64) since <= head)
+  if (since >= 0 && (guint64) since > head)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("“since” %" G_GINT64_FORMAT " is past the output of terminal %s "
+                     "(%" G_GUINT64_FORMAT "); attach without it for the whole scrollback"),
+                   since, self->id, head);
+      return FALSE;
+    }
+
+  if (since >= 0 && (guint64) since >= tail)
     {
       cursor = since;
       lost = 0;
@@ -1420,6 +1490,7 @@ runner_terminal_attach (RunnerTerminal *self,
   /* after the caller's reply */
   arm_flush (self, 0);
   update_reading (self);
+  return TRUE;
 }
 
 /**

@@ -72,11 +72,12 @@ void            runner_terminal_close           (RunnerTerminal               *s
 void            runner_terminal_kill            (RunnerTerminal               *self);
 gboolean        runner_terminal_is_closed       (RunnerTerminal               *self);
 
-void            runner_terminal_attach          (RunnerTerminal               *self,
+gboolean        runner_terminal_attach          (RunnerTerminal               *self,
                                                  RunnerClient                 *client,
                                                  gint64                        since,
                                                  guint64                      *from,
-                                                 guint64                      *missed);
+                                                 guint64                      *missed,
+                                                 GError                      **error);
 void            runner_terminal_follow          (RunnerTerminal               *self,
                                                  RunnerClient                 *client);
 gboolean        runner_terminal_detach          (RunnerTerminal               *self,

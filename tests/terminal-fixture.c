@@ -152,7 +152,8 @@ fixture_start (Fixture *fixture)
   fixture->terminal = runner_terminal_new ("t1", &fixture->options, &error);
   g_assert_no_error (error);
   g_assert_nonnull (fixture->terminal);
-  runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client), -1, NULL, NULL);
+  g_assert_true (runner_terminal_attach (fixture->terminal, RUNNER_CLIENT (fixture->client), -1,
+                                         NULL, NULL, NULL));
 }
 
 void

@@ -1674,6 +1674,25 @@ test_shutdown_closes_clients (void)
   runner_test_client_wait_closed (client);
 }
 
+/* Without a bucket, sync is a feature that is off: ENOTSUP, not an unknown
+ * event. */
+static void
+test_sync_off (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) client = runner_test_client_new (server);
+  JsonNode *reply;
+
+  reply = runner_test_client_request (client, "sync:status", "{}");
+  assert_error (reply, "ENOTSUP");
+  json_node_unref (reply);
+  reply = runner_test_client_request (client, "sync:flush", "{\"timeout\":10}");
+  assert_error (reply, "ENOTSUP");
+  json_node_unref (reply);
+
+  runner_test_server_stop (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1706,6 +1725,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/limits/fragmented-message", test_fragmented_message);
   g_test_add_func ("/runner/server/limits/fragmented-flood", test_fragmented_flood);
   g_test_add_func ("/runner/server/shutdown", test_shutdown_closes_clients);
+  g_test_add_func ("/runner/server/sync/off", test_sync_off);
 
   return g_test_run ();
 }

@@ -290,8 +290,9 @@ test_reconnect_replay (void)
   g_assert_nonnull (strstr (on_fresh->output->str, "oneone\r\n"));
   g_clear_pointer (&reply, json_node_unref);
 
-  /* bad since */
+  /* bad since; one past the output is not this stream's */
   assert_error (request (fresh, "terminal:attach", "{\"since\":-1}"), "EINVAL");
+  assert_error (request (fresh, "terminal:attach", "{\"since\":1000000000}"), "EINVAL");
   assert_error (request (fresh, "terminal:attach", "{\"since\":\"x\"}"), "EINVAL");
   assert_error (request (fresh, "terminal:attach", "{\"id\":\"nope\"}"), "ENOENT");
 
@@ -544,6 +545,149 @@ test_no_zombies (void)
   runner_test_server_stop (server);
 }
 
+/* The state letter of a process ('Z' for a zombie), or 0 once it is gone. */
+static char
+process_state (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (paren = strrchr (stat, ')')) == NULL)
+    return 0;
+  return paren[2];
+}
+
+/* The shell is reaped when it exits, and terminal:exit says so then: not a
+ * zombie waiting for a later timer. */
+static void
+test_close_reaps (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(JsonNode) reply = NULL;
+  GPid shell;
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  shell = reply_int (reply, "pid");
+  g_clear_pointer (&reply, json_node_unref);
+  send_event (a, "terminal:write", "{\"id\":\"1\",\"data\":\"echo RE''ADY\\n\"}");
+  wait_for_output (one, "READY\r\n");
+  g_assert_cmpint (process_state (shell), !=, 0);
+
+  reply = request (a, "terminal:close", "{\"id\":\"1\"}");
+  runner_test_assert_ok (reply);
+  runner_test_wait_or_fail (screen_exited, one, TIMEOUT_MS, "terminal:exit after the close");
+  g_assert_cmpint (one->signal, ==, SIGHUP);
+  g_assert_cmpint (process_state (shell), ==, 0);
+
+  runner_test_server_stop (server);
+}
+
+/* The pid printed after @label (e.g. "A=1234."), or 0 until it is there. */
+static GPid
+printed_pid (Screen     *screen,
+             const char *label)
+{
+  const char *at;
+
+  screen_update (screen);
+  at = screen->output->str;
+  while ((at = strstr (at, label)) != NULL)
+    {
+      at += strlen (label);
+      if (g_ascii_isdigit (*at) && strchr (at, '.') != NULL)
+        return (GPid) g_ascii_strtoll (at, NULL, 10);
+    }
+  return 0;
+}
+
+static gboolean
+both_printed (gpointer user_data)
+{
+  return printed_pid (user_data, "A=") != 0 && printed_pid (user_data, "B=") != 0;
+}
+
+static gboolean
+is_sleep (gpointer user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/comm", GPOINTER_TO_INT (user_data));
+  g_autofree char *comm = NULL;
+
+  return g_file_get_contents (path, &comm, NULL, NULL) && g_str_equal (g_strstrip (comm), "sleep");
+}
+
+static gboolean
+both_gone (gpointer user_data)
+{
+  GPid *pids = user_data;
+
+  /* gone and reaped: kill() still finds a zombie */
+  return kill (pids[0], 0) != 0 && errno == ESRCH && kill (pids[1], 0) != 0 && errno == ESRCH;
+}
+
+/* Starts, in terminal @id, two processes that leave the shell's session:
+ * a setsid'd sleep, and one in a subshell that exits at once (so that it is
+ * orphaned) which ignores SIGHUP and SIGTERM. Returns their pids, once both
+ * run sleep. */
+static void
+start_escapees (Screen     *screen,
+                const char *id,
+                GPid        pids[2])
+{
+  g_autofree char *data = NULL;
+
+  data = g_strdup_printf ("{\"id\":\"%s\",\"data\":\"setsid sh -c 'echo A=$$.; exec sleep 1000' & "
+                          "(setsid sh -c 'trap \\\"\\\" HUP TERM; echo B=$$.; exec sleep 1001' &)\\n\"}",
+                          id);
+  send_event (screen->client, "terminal:write", data);
+  runner_test_wait_or_fail (both_printed, screen, TIMEOUT_MS, "the pids of A and B");
+  pids[0] = printed_pid (screen, "A=");
+  pids[1] = printed_pid (screen, "B=");
+  g_assert_cmpint (pids[0], >, 1);
+  g_assert_cmpint (pids[1], >, 1);
+  runner_test_wait_or_fail (is_sleep, GINT_TO_POINTER (pids[0]), TIMEOUT_MS, "A to run sleep");
+  runner_test_wait_or_fail (is_sleep, GINT_TO_POINTER (pids[1]), TIMEOUT_MS, "B to run sleep");
+}
+
+/* Closing a terminal ends what was started in it, even outside its session. */
+static void
+test_close_ends_escapees (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) one = screen_new (a, "1");
+  g_autoptr(JsonNode) reply = NULL;
+  GPid pids[2];
+
+  reply = request (a, "terminal:create", "{}");
+  runner_test_assert_ok (reply);
+  g_clear_pointer (&reply, json_node_unref);
+  start_escapees (one, "1", pids);
+
+  reply = request (a, "terminal:close", "{\"id\":\"1\"}");
+  runner_test_assert_ok (reply);
+  runner_test_wait_or_fail (both_gone, pids, TIMEOUT_MS, "the escaped processes to end");
+
+  runner_test_server_stop (server);
+}
+
+/* Runner's exit ends them too. */
+static void
+test_exit_ends_escapees (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+  GPid pids[2];
+
+  start_escapees (on_a, "default", pids);
+  runner_test_server_stop (server);
+  runner_test_wait_or_fail (both_gone, pids, TIMEOUT_MS, "the escaped processes to end");
+}
+
 static void
 test_clean_environment (void)
 {
@@ -744,6 +888,9 @@ main (int   argc,
   g_test_add_func ("/runner/terminal-server/vte-on-demand", test_vte_on_demand);
   g_test_add_func ("/runner/terminal-server/vte-missing", test_vte_missing);
   g_test_add_func ("/runner/terminal-server/no-zombies", test_no_zombies);
+  g_test_add_func ("/runner/terminal-server/close-reaps", test_close_reaps);
+  g_test_add_func ("/runner/terminal-server/close-ends-escapees", test_close_ends_escapees);
+  g_test_add_func ("/runner/terminal-server/exit-ends-escapees", test_exit_ends_escapees);
   g_test_add_func ("/runner/terminal-server/clean-environment", test_clean_environment);
   g_test_add_func ("/runner/terminal-server/utf8", test_utf8);
   g_test_add_func ("/runner/terminal-server/slow-client", test_slow_client);

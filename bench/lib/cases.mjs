@@ -224,7 +224,17 @@ export const caseUpdateContent = fileCase("updateContent", (ctx) => {
   };
 });
 
-export async function caseEcho(ctx, role) {
+export function caseEcho(ctx, role) {
+  return echo(ctx, role, ctx.sizes.keyIntervalMs, "echo");
+}
+
+// Each key as soon as the previous one's echo arrived: a server that holds
+// output back for a while after its last flush shows it here.
+export function caseEchoTight(ctx, role) {
+  return echo(ctx, role, 0, "echo.tight");
+}
+
+async function echo(ctx, role, keyIntervalMs, prefix) {
   const client = await ctx.open(ctx.kinds[role]);
   await shellReset(client, "shell ready");
   const mark = marker();
@@ -234,14 +244,15 @@ export async function caseEcho(ctx, role) {
   await ready;
   const letters = "abcdefghijklmnopqrstuvwxyz";
   const times = [];
-  // Keys go out at most every keyIntervalMs, faster than anyone types but
-  // with the pauses typing has: a server may batch output that follows other
-  // output closely, which is right for a stream and wrong for a key.
+  // Keys go out at most every keyIntervalMs (10 ms: faster than anyone types
+  // but with the pauses typing has; 0: back to back): a server may batch
+  // output that follows other output closely, which is right for a stream
+  // and wrong for a key.
   let lastKey = -Infinity;
   try {
     for (let i = 0; i < ctx.sizes.echoWarmup + ctx.sizes.echoSamples; i++) {
       const ch = letters[i % letters.length];
-      const pause = lastKey + ctx.sizes.keyIntervalMs - performance.now();
+      const pause = lastKey + keyIntervalMs - performance.now();
       if (pause > 0) await new Promise((r) => setTimeout(r, pause));
       const t0 = lastKey = performance.now();
       const got = client.waitFor("terminal:data", (m) => String(m.data().data).includes(ch), 5000);
@@ -253,7 +264,7 @@ export async function caseEcho(ctx, role) {
     await shellReset(client, "shell reset after echo");
   }
   const s = stats(times);
-  return { rows: { [`echo.p50.${role}`]: { value: s.p50, ...s }, [`echo.p99.${role}`]: { value: s.p99, ...s } } };
+  return { rows: { [`${prefix}.p50.${role}`]: { value: s.p50, ...s }, [`${prefix}.p99.${role}`]: { value: s.p99, ...s } } };
 }
 
 // Streams `raw` bytes of /dev/zero as base64 through the shell and counts the
