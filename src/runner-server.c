@@ -694,6 +694,13 @@ static const RunnerRouteEntry routes[] = {
   { "/", handle_root, RUNNER_ROUTE_PREFIX },
 };
 
+/* One route as installed on the SoupServer. */
+typedef struct
+{
+  RunnerServer      *server; /* unowned: owns the installed routes */
+  const RunnerRoute *route;  /* unowned: the registry's */
+} InstalledRoute;
+
 /* Every route, as libsoup calls it: the path rule and the token first. */
 static void
 serve_route (SoupServer        *soup,
@@ -702,23 +709,23 @@ serve_route (SoupServer        *soup,
              GHashTable        *query,
              gpointer           user_data)
 {
-  RunnerServer *self = g_object_get_data (G_OBJECT (soup), "runner-server");
-  const RunnerRoute *route = user_data;
+  InstalledRoute *installed = user_data;
+  const RunnerRouteEntry *entry = installed->route->entry;
   g_autoptr(GError) error = NULL;
 
-  if (!(route->entry->flags & RUNNER_ROUTE_PREFIX) && !g_str_equal (path, route->entry->path))
+  if (!(entry->flags & RUNNER_ROUTE_PREFIX) && !g_str_equal (path, entry->path))
     {
       soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
       return;
     }
-  if ((route->entry->flags & RUNNER_ROUTE_AUTH) &&
-      !runner_auth_authorize (self->auth, msg, NULL, &error))
+  if ((entry->flags & RUNNER_ROUTE_AUTH) &&
+      !runner_auth_authorize (installed->server->auth, msg, NULL, &error))
     {
       set_error_response (msg, status_for_error (error), error);
       return;
     }
 
-  route->entry->handler (msg, path, query, route->user_data);
+  entry->handler (msg, path, query, installed->route->user_data);
 }
 
 static void
@@ -726,12 +733,14 @@ install_routes (RunnerServer *self)
 {
   g_autoptr(GPtrArray) all = runner_registry_get_routes (self->registry);
 
-  g_object_set_data (G_OBJECT (self->soup), "runner-server", self);
   for (guint i = 0; i < all->len; i++)
     {
-      RunnerRoute *route = g_ptr_array_index (all, i);
+      InstalledRoute *installed = g_new0 (InstalledRoute, 1);
 
-      soup_server_add_handler (self->soup, route->entry->path, serve_route, route, NULL);
+      installed->server = self;
+      installed->route = g_ptr_array_index (all, i);
+      soup_server_add_handler (self->soup, installed->route->entry->path, serve_route, installed,
+                               g_free);
     }
 }
 
