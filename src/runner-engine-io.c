@@ -17,7 +17,7 @@
  * protocol 4). It routes each request to its session (handshake, polling
  * GET/POST, WebSocket upgrade), answers errors as engine.io does, and handles
  * the Socket.IO CONNECT: the token check, then a RunnerSioClient that the
- * server counts in.
+ * hub counts in.
  */
 
 #define SIO_PATH "/socket.io/"
