@@ -1096,6 +1096,7 @@ test_sync_write_through (Fixture       *f,
   write_file (f->root, "node_modules/pkg/index.js", "dep");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "node_modules/pkg/index.js", NULL);
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "../outside.txt", NULL);
+  runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "/etc/passwd", NULL);
   g_assert_cmpuint (runner_sync_get_pending (sync), ==, 0);
   write_file (f->root, "sentinel.txt", "S");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "sentinel.txt", NULL);
