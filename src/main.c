@@ -17,6 +17,7 @@
 #include "runner-dbus.h"
 #include "runner-status.h"
 #endif
+#include "runner-secrets.h"
 #include "runner-server.h"
 #include "runner-sync.h"
 #include "runner-terminal-manager.h"
@@ -270,12 +271,14 @@ serve (RunnerConfig *config)
 
 int
 main (int   argc,
-      char *argv[])
+      char *argv[],
+      char *envp[])
 {
   g_autoptr(RunnerConfig) config = NULL;
   g_autoptr(GError) error = NULL;
   const char *command = "serve";
 
+  runner_secrets_protect_process ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -303,6 +306,9 @@ main (int   argc,
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
       return EXIT_FAILURE;
     }
+
+  /* Read by now; no thread runs yet */
+  runner_secrets_take_environ (envp);
 
   if (config->verbose)
     g_log_set_debug_enabled (TRUE);

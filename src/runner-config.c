@@ -80,6 +80,7 @@ runner_config_free (RunnerConfig *self)
   g_free (self->s3_endpoint);
   g_free (self->s3_region);
   g_free (self->state_dir);
+  g_clear_pointer (&self->user, runner_user_free);
   g_free (self);
 }
 
@@ -418,6 +419,7 @@ runner_config_load (RunnerConfig   *self,
   g_autofree char *request_timeout = NULL, *max_unauthenticated = NULL, *auth_timeout = NULL;
   g_autofree char *dbus = NULL, *sandbox = NULL, *env_file = NULL, *shell = NULL;
   g_autofree char *max_frame = NULL, *max_file_size = NULL, *max_queued = NULL;
+  g_autofree char *user = NULL;
   int port = -1, max_connections = -1, max_terminals = -1;
   gboolean no_auth = FALSE, verbose = FALSE, version = FALSE, no_network = FALSE;
   const GOptionEntry entries[] = {
@@ -439,6 +441,7 @@ runner_config_load (RunnerConfig   *self,
     { "shell", 0, 0, G_OPTION_ARG_FILENAME, &shell, N_("Shell for terminals (RUNNER_SHELL, else $SHELL, bash, sh)"), N_("PATH") },
     { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus, N_("D-Bus: session, system, none or auto (RUNNER_DBUS)"), N_("BUS") },
     { "sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox, N_("Sandbox for shells and the app: none or bwrap (RUNNER_SANDBOX)"), N_("KIND") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("Run shells and the app as this user, NAME or UID[:GID] (RUNNER_USER; needs root or CAP_SETUID and CAP_SETGID)"), N_("USER") },
     { "sandbox-no-network", 0, 0, G_OPTION_ARG_NONE, &no_network, N_("Cut the network inside the sandbox (RUNNER_SANDBOX_NETWORK=false)"), NULL },
     { "env-file", 0, 0, G_OPTION_ARG_FILENAME, &env_file, N_("Read settings from this file (RUNNER_ENV_FILE, default ./.env)"), N_("FILE") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug output"), NULL },
@@ -500,6 +503,16 @@ runner_config_load (RunnerConfig   *self,
       !parse_dbus (dbus, &self->dbus, error) ||
       !parse_sandbox (sandbox, &self->sandbox, error))
     return FALSE;
+
+  if (user == NULL)
+    user = g_strdup (runner_config_getenv ("RUNNER_USER"));
+  if (user != NULL && *user != '\0')
+    {
+      g_clear_pointer (&self->user, runner_user_free);
+      self->user = runner_user_lookup (user, error);
+      if (self->user == NULL)
+        return FALSE;
+    }
 
   if (!self->no_auth && (self->token == NULL || *self->token == '\0'))
     {

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "runner-user.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -68,6 +70,9 @@ typedef struct
   char      *s3_endpoint;         /* S3_ENDPOINT */
   char      *s3_region;           /* AWS_REGION, AWS_DEFAULT_REGION; us-east-1 */
   char      *state_dir;           /* RUNNER_STATE_DIR; <workspace>/../.runner-state */
+
+  /* user code */
+  RunnerUser *user;               /* RUNNER_USER, --user; NULL: Runner's own */
 
   /* desktop */
   RunnerDbusMode    dbus;         /* RUNNER_DBUS, --dbus; auto */
