@@ -153,7 +153,8 @@ display_url (Runner *runner)
   if (g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::"))
     host = "127.0.0.1";
 
-  if (runner->config->no_auth)
+  /* A token that was given is not printed: logs are read by others. */
+  if (runner->config->no_auth || !runner->config->token_generated)
     return g_strdup_printf ("http://%s%s%s:%u/", strchr (host, ':') ? "[" : "", host,
                             strchr (host, ':') ? "]" : "", runner_server_get_port (runner->server));
   return g_strdup_printf ("http://%s%s%s:%u/?token=%s", strchr (host, ':') ? "[" : "", host,
