@@ -55,6 +55,7 @@ runner_config_new_defaults (void)
   self->max_terminals = 32;
   self->max_write = 64 * 1024;
   self->s3_region = g_strdup ("us-east-1");
+  self->s3_root = g_strdup ("code/");
   self->dbus = RUNNER_DBUS_AUTO;
   self->sandbox = RUNNER_SANDBOX_NONE;
   self->sandbox_network = TRUE;
@@ -80,6 +81,7 @@ runner_config_free (RunnerConfig *self)
   g_free (self->s3_endpoint);
   g_free (self->s3_region);
   g_free (self->state_dir);
+  g_free (self->s3_root);
   g_clear_pointer (&self->user, runner_user_free);
   g_free (self);
 }
@@ -388,6 +390,17 @@ runner_config_apply_env (RunnerConfig  *self,
   set_string (&self->s3_region, runner_config_getenv ("AWS_DEFAULT_REGION"));
   set_string (&self->s3_region, runner_config_getenv ("AWS_REGION"));
   set_string (&self->state_dir, runner_config_getenv ("RUNNER_STATE_DIR"));
+  set_string (&self->s3_root, runner_config_getenv ("RUNNER_S3_ROOT"));
+  value = runner_config_getenv ("RUNNER_S3");
+  if (value != NULL && !g_str_equal (value, "off") && !g_str_equal (value, "auto"))
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("RUNNER_S3 must be auto or off, not “%s”"), value);
+      return FALSE;
+    }
+  self->s3_off = value != NULL && g_str_equal (value, "off");
+  if (self->s3_off)
+    g_clear_pointer (&self->s3_bucket, g_free);
   if (self->s3_prefix == NULL && runner_config_getenv ("REPL_ID") != NULL)
     self->s3_prefix = g_strdup_printf ("code/%s/", runner_config_getenv ("REPL_ID"));
 
