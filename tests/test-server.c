@@ -273,6 +273,7 @@ test_auth_supplied_token_unlogged (void)
   const char *flag[] = { "--token=flag-secret-value", "--verbose", NULL };
   const char *no_env[] = { "RUNNER_TOKEN=", NULL };
   g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(RunnerTestServer) flagged = runner_test_server_new ();
   g_autoptr(RunnerTestClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -288,15 +289,16 @@ test_auth_supplied_token_unlogged (void)
   g_assert_null (strstr (server->output->str, "supplied-secret-value"));
   g_assert_null (strstr (server->errors->str, "supplied-secret-value"));
 
-  g_free (server->token);
-  server->token = g_strdup ("flag-secret-value");
-  runner_test_server_start (server, flag, no_env, &error);
+  g_free (flagged->token);
+  flagged->token = g_strdup ("flag-secret-value");
+  runner_test_server_start (flagged, flag, no_env, &error);
   g_assert_no_error (error);
-  client = runner_test_client_connect (server, "/ws", server->token, NULL, &error);
+  client = runner_test_client_connect (flagged, "/ws", flagged->token, NULL, &error);
   g_assert_no_error (error);
-  runner_test_server_stop (server);
-  g_assert_null (strstr (server->output->str, "flag-secret-value"));
-  g_assert_null (strstr (server->errors->str, "flag-secret-value"));
+  g_clear_pointer (&client, runner_test_client_free);
+  runner_test_server_stop (flagged);
+  g_assert_null (strstr (flagged->output->str, "flag-secret-value"));
+  g_assert_null (strstr (flagged->errors->str, "flag-secret-value"));
 }
 
 static void
