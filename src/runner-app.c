@@ -361,6 +361,7 @@ child_setup (gpointer user_data)
 {
   /* Its own session, so that stopping it ends everything it started. */
   setsid ();
+  runner_user_child_setup (user_data);
 }
 
 static gboolean
@@ -368,7 +369,7 @@ spawn (RunnerApp  *self,
        GError    **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_auto(GStrv) env = runner_config_child_environ ();
+  g_auto(GStrv) env = runner_user_environ (self->config->user, runner_config_child_environ ());
   g_autofree char *port = g_strdup_printf ("%u", self->config->user_port);
   const char *argv[] = { "/bin/sh", "-c", self->config->app_command, NULL };
   const char * const *command = argv;
@@ -390,7 +391,7 @@ spawn (RunnerApp  *self,
   g_subprocess_launcher_setenv (launcher, "PORT", port, TRUE);
   g_subprocess_launcher_setenv (launcher, "HOST", "0.0.0.0", TRUE);
   g_subprocess_launcher_set_cwd (launcher, root);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self->config->user, NULL);
 
   if (self->config->sandbox == RUNNER_SANDBOX_BWRAP)
     {

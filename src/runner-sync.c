@@ -410,6 +410,41 @@ normalize_prefix (const char *prefix)
   return g_strconcat (trimmed, "/", NULL);
 }
 
+/* A prefix must name one workspace: at least one non-empty segment beneath
+ * @root (RUNNER_S3_ROOT, `code/`), never the whole bucket or root. */
+static gboolean
+check_prefix (const char  *prefix,
+              const char  *root,
+              GError     **error)
+{
+  g_autofree char *normal = normalize_prefix (prefix);
+  g_autofree char *normal_root = normalize_prefix (root);
+  g_auto(GStrv) segments = NULL;
+  gboolean named = FALSE;
+
+  if (normal[0] == '\0')
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           _("No workspace prefix: set REPL_ID or S3_PREFIX "
+                             "(refusing to sync the whole bucket)"));
+      return FALSE;
+    }
+  if (g_str_has_prefix (normal, normal_root))
+    {
+      segments = g_strsplit (normal + strlen (normal_root), "/", -1);
+      for (guint i = 0; segments[i] != NULL; i++)
+        named = named || segments[i][0] != '\0';
+    }
+  if (!named)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("The S3 prefix “%s” names no workspace under “%s” (RUNNER_S3_ROOT)"),
+                   normal, normal_root);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * runner_sync_new_with_s3:
  * @s3: the client
@@ -536,6 +571,8 @@ runner_sync_new (RunnerConfig  *config,
                            _("S3 sync is off: no bucket (S3_BUCKET)"));
       return NULL;
     }
+  if (!check_prefix (config->s3_prefix, config->s3_root, error))
+    return NULL;
   s3 = runner_s3_new (config->s3_bucket, config->s3_region, config->s3_endpoint, error);
   if (s3 == NULL)
     return NULL;

@@ -630,6 +630,9 @@ child_setup (gpointer user_data)
       signal (sig, SIG_DFL);
   sigemptyset (&mask);
   sigprocmask (SIG_SETMASK, &mask, NULL);
+
+  /* last: the steps above may need Runner's privileges */
+  runner_user_child_setup (user_data);
 }
 
 static int
@@ -784,14 +787,17 @@ spawn (RunnerTerminal               *self,
   if (slave < 0)
     return FALSE;
 
-  env = child_environ (shell, options->cwd);
+  env = runner_user_environ (options->user, child_environ (shell, options->cwd));
+  /* the user's own terminal, as login makes it */
+  if (options->user != NULL && options->user->change && fchown (slave, options->user->uid, -1) != 0)
+    g_debug ("Terminal %s: fchown: %s", self->id, g_strerror (errno));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_subprocess_launcher_set_environ (launcher, env);
   g_subprocess_launcher_set_cwd (launcher, options->cwd);
   g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
   g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
   g_subprocess_launcher_take_stderr_fd (launcher, slave);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, (gpointer) options->user, NULL);
 
   self->subprocess = g_subprocess_launcher_spawnv (launcher, command, error);
   if (self->subprocess == NULL)
@@ -1127,6 +1133,7 @@ runner_terminal_options_init (RunnerTerminalOptions *options,
   options->scrollback = config->scrollback > 0 ? config->scrollback : 1024 * 1024;
   options->sandbox = config->sandbox;
   options->sandbox_network = config->sandbox_network;
+  options->user = config->user;
   options->cols = 120;
   options->rows = 40;
 }

@@ -50,6 +50,7 @@ typedef struct
   gsize              scrollback;
   RunnerSandboxMode  sandbox;
   gboolean           sandbox_network;
+  const RunnerUser  *user;        /* nullable: Runner's own */
   guint              cols;
   guint              rows;
   guint64            start_seq;
