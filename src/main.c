@@ -17,6 +17,7 @@
 #if ENABLE_DBUS
 #include "runner-status.h"
 #endif
+#include "runner-secrets.h"
 
 typedef struct
 {
@@ -45,7 +46,8 @@ display_url (Runner *runner)
   if (g_str_equal (host, "0.0.0.0") || g_str_equal (host, "::"))
     host = "127.0.0.1";
 
-  if (runner->config->no_auth)
+  /* A token that was given is not printed: logs are read by others. */
+  if (runner->config->no_auth || !runner->config->token_generated)
     return g_strdup_printf ("http://%s%s%s:%u/", strchr (host, ':') ? "[" : "", host,
                             strchr (host, ':') ? "]" : "", port);
   return g_strdup_printf ("http://%s%s%s:%u/?token=%s", strchr (host, ':') ? "[" : "", host,
@@ -111,12 +113,14 @@ serve (RunnerConfig *config)
 
 int
 main (int   argc,
-      char *argv[])
+      char *argv[],
+      char *envp[])
 {
   g_autoptr(RunnerConfig) config = NULL;
   g_autoptr(GError) error = NULL;
   const char *command = "serve";
 
+  runner_secrets_protect_process ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -144,6 +148,9 @@ main (int   argc,
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
       return EXIT_FAILURE;
     }
+
+  /* Read by now; no thread runs yet */
+  runner_secrets_take_environ (envp);
 
   if (config->verbose)
     g_log_set_debug_enabled (TRUE);

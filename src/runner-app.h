@@ -7,6 +7,7 @@
 
 #include "runner-broadcaster.h"
 #include "runner-config.h"
+#include "runner-enums.h"
 #include "runner-registry.h"
 #include "runner-workspace.h"
 
@@ -23,14 +24,16 @@ G_DECLARE_FINAL_TYPE (RunnerApp, runner_app, RUNNER, APP, GObject)
  * @RUNNER_APP_STATE_RUNNING: running and listening on its port
  * @RUNNER_APP_STATE_BACKOFF: it exited on its own; restarting after a delay
  * @RUNNER_APP_STATE_STOPPING: asked to stop, not yet gone
+ *
+ * The nicks are the names `app:state` carries.
  */
 typedef enum
 {
-  RUNNER_APP_STATE_STOPPED,
-  RUNNER_APP_STATE_STARTING,
-  RUNNER_APP_STATE_RUNNING,
-  RUNNER_APP_STATE_BACKOFF,
-  RUNNER_APP_STATE_STOPPING,
+  RUNNER_APP_STATE_STOPPED,   /*< nick=stopped >*/
+  RUNNER_APP_STATE_STARTING,  /*< nick=starting >*/
+  RUNNER_APP_STATE_RUNNING,   /*< nick=running >*/
+  RUNNER_APP_STATE_BACKOFF,   /*< nick=backoff >*/
+  RUNNER_APP_STATE_STOPPING,  /*< nick=stopping >*/
 } RunnerAppState;
 
 RunnerApp      *runner_app_new             (RunnerConfig      *config,
@@ -38,7 +41,6 @@ RunnerApp      *runner_app_new             (RunnerConfig      *config,
                                             RunnerBroadcaster *broadcaster,
                                             RunnerRegistry    *registry);
 RunnerAppState  runner_app_get_state       (RunnerApp     *self);
-const char     *runner_app_state_to_string (RunnerAppState state);
 gboolean        runner_app_start           (RunnerApp     *self,
                                             GError       **error);
 void            runner_app_stop            (RunnerApp     *self);
