@@ -8,7 +8,6 @@
 #include "runner-beneath.h"
 #include "runner-error.h"
 #include "runner-request.h"
-#include "runner-server.h"
 #include "runner-utf8.h"
 
 /*
@@ -37,7 +36,7 @@ typedef struct _Listing Listing;
 struct _RunnerFiles
 {
   GObject          parent_instance;
-  RunnerServer    *server;       /* weak: async work may outlive the server */
+  RunnerBroadcaster *broadcaster; /* weak: async work may outlive it */
   RunnerWorkspace *workspace;    /* owned */
   RunnerMessage   *root_tree;    /* owned, nullable: cached file:refresh of the root */
   Listing         *inflight;     /* unowned, nullable: the Listing of the current state */
@@ -137,8 +136,8 @@ on_workspace_changed (RunnerWorkspace       *workspace,
       set_path_member (object, "to", virtual_other);
     }
   message = runner_message_new ("file:changed", object_node (object));
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  if (self->broadcaster != NULL)
+    runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
 static void
@@ -148,7 +147,7 @@ runner_files_dispose (GObject *object)
 
   g_clear_signal_handler (&self->changed_id, self->workspace);
   g_clear_handle_id (&self->refresh_id, g_source_remove);
-  g_clear_weak_pointer (&self->server);
+  g_clear_weak_pointer (&self->broadcaster);
   drop_cache (self);
   g_clear_object (&self->workspace);
 
@@ -361,10 +360,10 @@ broadcast_tree_cb (GObject      *object,
       g_warning ("Could not list the workspace: %s", error->message);
       return;
     }
-  if (self->server == NULL)
+  if (self->broadcaster == NULL)
     return;
 
-  clients = runner_server_list_clients (self->server);
+  clients = runner_broadcaster_list_clients (self->broadcaster);
   for (guint i = 0; i < clients->len; i++)
     send_refresh (g_ptr_array_index (clients, i), message);
 }
@@ -884,30 +883,43 @@ handle_delete (RunnerRequest *request,
                                  op_new (self, request, g_strdup (path)));
 }
 
+static const RunnerEventEntry events[] = {
+  { "fetchDir", handle_fetch_dir, "path?:path depth?:int", RUNNER_EVENT_FLAGS_NONE },
+  { "fetchContent", handle_fetch_content, "path:path", RUNNER_EVENT_FLAGS_NONE },
+  { "updateContent", handle_update_content, "path:path content:any encoding?:string",
+    RUNNER_EVENT_FLAGS_NONE },
+  { "createFile", handle_create_file, "path:path content?:any encoding?:string",
+    RUNNER_EVENT_FLAGS_NONE },
+  { "mkdir", handle_mkdir, "path:path", RUNNER_EVENT_FLAGS_NONE },
+  { "rename", handle_rename, "from:path to:path", RUNNER_EVENT_FLAGS_NONE },
+  { "delete", handle_delete, "path:path recursive?:bool", RUNNER_EVENT_FLAGS_NONE },
+};
+
 /**
  * runner_files_new:
- * @server: the server whose protocol gets the file events
+ * @workspace: the files served
+ * @broadcaster: the clients, told of changes
+ * @registry: gets the file events
  *
- * Returns: (transfer full): the file service; the server keeps it
+ * Returns: (transfer full): the file service
  */
 RunnerFiles *
-runner_files_new (RunnerServer *server)
+runner_files_new (RunnerWorkspace   *workspace,
+                  RunnerBroadcaster *broadcaster,
+                  RunnerRegistry    *registry)
 {
-  RunnerProtocol *protocol = runner_server_get_protocol (server);
-  RunnerFiles *self = g_object_new (RUNNER_TYPE_FILES, NULL);
+  RunnerFiles *self;
 
-  g_set_weak_pointer (&self->server, server);
-  self->workspace = g_object_ref (runner_server_get_workspace (server));
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_BROADCASTER (broadcaster), NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
+
+  self = g_object_new (RUNNER_TYPE_FILES, NULL);
+  g_set_weak_pointer (&self->broadcaster, broadcaster);
+  self->workspace = g_object_ref (workspace);
   self->changed_id = g_signal_connect (self->workspace, "changed",
                                        G_CALLBACK (on_workspace_changed), self);
-
-  runner_protocol_add (protocol, "fetchDir", handle_fetch_dir, self);
-  runner_protocol_add (protocol, "fetchContent", handle_fetch_content, self);
-  runner_protocol_add (protocol, "updateContent", handle_update_content, self);
-  runner_protocol_add (protocol, "createFile", handle_create_file, self);
-  runner_protocol_add (protocol, "mkdir", handle_mkdir, self);
-  runner_protocol_add (protocol, "rename", handle_rename, self);
-  runner_protocol_add (protocol, "delete", handle_delete, self);
+  runner_registry_add_events (registry, events, G_N_ELEMENTS (events), self);
 
   return self;
 }

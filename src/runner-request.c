@@ -7,12 +7,14 @@
 #include "runner-request.h"
 #include "runner-error.h"
 #include "runner-eio-codec.h"
+#include "runner-message.h"
 #include "runner-utf8.h"
 
 struct _RunnerRequest
 {
   gatomicrefcount  ref_count;
   RunnerClient    *client;      /* owned */
+  const RunnerRequestSink *sink; /* static */
   char            *event;       /* owned */
   JsonNode        *args;        /* owned, never NULL */
   GPtrArray       *attachments; /* owned, GBytes, may be NULL */
@@ -26,24 +28,28 @@ G_DEFINE_BOXED_TYPE (RunnerRequest, runner_request, runner_request_ref, runner_r
 /**
  * runner_request_new:
  * @client: the client the event came from
+ * @sink: the way back to @client
  * @event: the event name
  * @args: (transfer full) (nullable): the first argument of the event
  * @id: the reply id, or %RUNNER_REQUEST_NO_ID
  */
 RunnerRequest *
-runner_request_new (RunnerClient *client,
-                    const char   *event,
-                    JsonNode     *args,
-                    gint64        id)
+runner_request_new (RunnerClient            *client,
+                    const RunnerRequestSink *sink,
+                    const char              *event,
+                    JsonNode                *args,
+                    gint64                   id)
 {
   RunnerRequest *self;
 
-  g_return_val_if_fail (RUNNER_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (G_IS_OBJECT (client), NULL);
+  g_return_val_if_fail (sink != NULL, NULL);
   g_return_val_if_fail (event != NULL, NULL);
 
   self = g_new0 (RunnerRequest, 1);
   g_atomic_ref_count_init (&self->ref_count);
   self->client = g_object_ref (client);
+  self->sink = sink;
   self->event = g_strdup (event);
   self->args = args != NULL ? args : json_node_new (JSON_NODE_NULL);
   self->id = id;
@@ -71,7 +77,7 @@ runner_request_unref (RunnerRequest *self)
     runner_request_fail_literal (self, RUNNER_ERROR, RUNNER_ERROR_FAILED, "No answer");
 
   if (self->in_flight)
-    runner_client_request_done (self->client);
+    self->sink->done (self->client);
 
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->args, json_node_unref);
@@ -200,7 +206,7 @@ runner_request_reply (RunnerRequest *self,
   g_return_if_fail (self != NULL);
 
   if (self->answered || self->id == RUNNER_REQUEST_NO_ID ||
-      runner_client_is_closed (self->client))
+      self->sink->is_closed (self->client))
     {
       self->answered = TRUE;
       return;
@@ -230,10 +236,10 @@ runner_request_reply_text (RunnerRequest *self,
     return;
   self->answered = TRUE;
 
-  if (self->id == RUNNER_REQUEST_NO_ID || runner_client_is_closed (self->client))
+  if (self->id == RUNNER_REQUEST_NO_ID || self->sink->is_closed (self->client))
     return;
 
-  runner_client_reply (self->client, self, result_json, FALSE);
+  self->sink->reply (self->client, self, result_json, FALSE);
 }
 
 void
@@ -273,13 +279,13 @@ runner_request_fail (RunnerRequest *self,
 
   g_debug ("%s failed: %s", self->event, error->message);
 
-  if (runner_client_is_closed (self->client))
+  if (self->sink->is_closed (self->client))
     return;
 
   node = runner_json_error_new (error);
   data = runner_json_to_string (node, &len);
   text = g_bytes_new_take (data, len);
-  runner_client_reply (self->client, self, text, TRUE);
+  self->sink->reply (self->client, self, text, TRUE);
 }
 
 void

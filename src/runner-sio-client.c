@@ -147,9 +147,9 @@ dispatch_event (RunnerSioClient *self,
   g_autoptr(RunnerRequest) request = NULL;
   JsonNode *arg = runner_sio_packet_get_arg (packet, 0);
 
-  request = runner_request_new (RUNNER_CLIENT (self), runner_sio_packet_get_event (packet),
-                                arg != NULL ? json_node_ref (arg) : NULL,
-                                packet->id >= 0 ? packet->id : RUNNER_REQUEST_NO_ID);
+  request = runner_client_new_request (RUNNER_CLIENT (self), runner_sio_packet_get_event (packet),
+                                       arg != NULL ? json_node_ref (arg) : NULL,
+                                       packet->id >= 0 ? packet->id : RUNNER_REQUEST_NO_ID);
   for (guint i = 0; attachments != NULL && i < attachments->len; i++)
     runner_request_add_attachment (request, g_ptr_array_index (attachments, i));
 

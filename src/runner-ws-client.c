@@ -192,7 +192,7 @@ on_message (RunnerWebsocket *websocket,
       return;
     }
 
-  request = runner_request_new (RUNNER_CLIENT (self), event, args, id);
+  request = runner_client_new_request (RUNNER_CLIENT (self), event, args, id);
   runner_client_dispatch (RUNNER_CLIENT (self), request);
 }
 
