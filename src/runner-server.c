@@ -437,23 +437,6 @@ set_error_response (SoupServerMessage *msg,
   set_json_response (msg, status, node);
 }
 
-static guint
-status_for_error (const GError *error)
-{
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_AUTH))
-    return SOUP_STATUS_UNAUTHORIZED;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN))
-    return SOUP_STATUS_FORBIDDEN;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_LIMIT))
-    return SOUP_STATUS_SERVICE_UNAVAILABLE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG))
-    return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return SOUP_STATUS_NOT_FOUND;
-  return SOUP_STATUS_BAD_REQUEST;
-}
-
 /* Every request, before its route */
 
 static gboolean
@@ -694,7 +677,7 @@ handle_metrics (SoupServer        *server,
 
   if (!runner_server_authorize (self, msg, NULL, &error))
     {
-      set_error_response (msg, status_for_error (error), error);
+      set_error_response (msg, runner_error_to_http_status (error), error);
       return;
     }
 
@@ -795,7 +778,7 @@ handle_root (SoupServer        *server,
       !runner_server_can_accept (self, &error))
     {
       self->n_refused++;
-      set_error_response (msg, status_for_error (error), error);
+      set_error_response (msg, runner_error_to_http_status (error), error);
       return;
     }
 

@@ -92,7 +92,7 @@ handle_http (SoupServer        *soup,
     }
   if (!runner_server_authorize (self->server, msg, NULL, &error))
     {
-      status = SOUP_STATUS_UNAUTHORIZED;
+      status = runner_error_to_http_status (error);
       node = runner_json_error_new (error);
     }
   else
