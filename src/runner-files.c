@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "runner-files.h"
+#include "runner-beneath.h"
 #include "runner-error.h"
 #include "runner-json.h"
 #include "runner-request.h"
@@ -440,7 +441,7 @@ path_arg (RunnerFiles    *self,
     }
 
   relative = runner_workspace_resolve (self->workspace, path, error);
-  if (relative != NULL && *relative != '\0' && runner_workspace_names_directory (path))
+  if (relative != NULL && *relative != '\0' && runner_beneath_names_directory (path))
     {
       char *with_slash = g_strconcat (relative, "/", NULL);
 

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "runner-beneath.h"
 #include "runner-error.h"
 #include "runner-s3.h"
 #include "runner-sync.h"
@@ -784,7 +785,7 @@ no_temp_files (const char *dir)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
 
-      if (strstr (name, ".s3-") != NULL)
+      if (runner_beneath_is_temp_name (name))
         return FALSE;
       if (g_file_test (path, G_FILE_TEST_IS_DIR) && !no_temp_files (path))
         return FALSE;
@@ -878,6 +879,15 @@ test_sync_down_fails (Fixture       *f,
   /* a file where the restore needs a directory */
   write_file (f->root, "blocked", "i am a file");
   put_text (f->s3, "code/r1/blocked/inside.txt", "x");
+  /* a symbolic link where the restore needs a directory: never followed */
+  {
+    g_autofree char *outside = g_build_filename (f->dir, "outside", NULL);
+    g_autofree char *link = g_build_filename (f->root, "escape", NULL);
+
+    g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+    g_assert_cmpint (symlink (outside, link), ==, 0);
+    put_text (f->s3, "code/r1/escape/evil.txt", "x");
+  }
 
   sync = sync_new (f, f->s3, "code/r1/");
   sync_down (sync, &error);
@@ -885,8 +895,10 @@ test_sync_down_fails (Fixture       *f,
   g_clear_error (&error);
   {
     g_autofree char *text = read_file (f->root, "a.txt");
+    g_autofree char *evil = g_build_filename (f->dir, "outside", "evil.txt", NULL);
 
     g_assert_cmpstr (text, ==, "a");
+    g_assert_false (g_file_test (evil, G_FILE_TEST_EXISTS));
   }
   g_clear_object (&sync);
 
@@ -1084,6 +1096,7 @@ test_sync_write_through (Fixture       *f,
   write_file (f->root, "node_modules/pkg/index.js", "dep");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "node_modules/pkg/index.js", NULL);
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "../outside.txt", NULL);
+  runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "/etc/passwd", NULL);
   g_assert_cmpuint (runner_sync_get_pending (sync), ==, 0);
   write_file (f->root, "sentinel.txt", "S");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "sentinel.txt", NULL);
@@ -1128,6 +1141,8 @@ test_sync_up (Fixture       *f,
   write_file (f->root, "diff.txt", "local");
   write_file (f->root, "new/file.txt", "new");
   write_file (f->root, "node_modules/dep.js", "local dep");
+  /* a write in flight: its temporary file never goes up */
+  write_file (f->root, "new/.file.txt.runner-AbC123", "half written");
   write_random_file (big, 6 * 1024 * 1024, 3);
   put_text (f->s3, "code/r3/same.txt", "same");
   put_text (f->s3, "code/r3/diff.txt", "remote");
