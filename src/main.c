@@ -230,7 +230,8 @@ serve (RunnerConfig *config)
   g_unix_signal_add (SIGINT, on_quit_signal, &runner);
   g_unix_signal_add (SIGTERM, on_quit_signal, &runner);
 #if ENABLE_DBUS
-  runner.dbus = G_OBJECT (runner_dbus_new (runner.server));
+  runner.dbus = G_OBJECT (runner_dbus_new (runner.server,
+                                           runner_server_get_terminals (runner.server)));
   runner_dbus_set_sync (RUNNER_DBUS (runner.dbus), runner.sync);
   g_signal_connect_swapped (runner.dbus, "quit-requested", G_CALLBACK (on_quit_signal), &runner);
   runner_dbus_start (RUNNER_DBUS (runner.dbus), config->dbus);

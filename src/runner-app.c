@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-app.h"
+#include "runner-enum-nick.h"
 #include "runner-error.h"
 #include "runner-request.h"
 #include "runner-sandbox.h"
@@ -63,20 +64,6 @@ static GParamSpec *properties[N_PROPS];
 static gboolean spawn (RunnerApp  *self,
                        GError    **error);
 
-const char *
-runner_app_state_to_string (RunnerAppState state)
-{
-  switch (state)
-    {
-    case RUNNER_APP_STATE_STOPPED: return "stopped";
-    case RUNNER_APP_STATE_STARTING: return "starting";
-    case RUNNER_APP_STATE_RUNNING: return "running";
-    case RUNNER_APP_STATE_BACKOFF: return "backoff";
-    case RUNNER_APP_STATE_STOPPING: return "stopping";
-    default: return "unknown";
-    }
-}
-
 /**
  * runner_app_to_json:
  *
@@ -91,7 +78,7 @@ runner_app_to_json (RunnerApp *self)
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, runner_app_state_to_string (self->state));
+  json_builder_add_string_value (builder, runner_enum_get_nick (RUNNER_TYPE_APP_STATE, self->state));
   json_builder_set_member_name (builder, "command");
   if (self->config->app_command != NULL)
     json_builder_add_string_value (builder, self->config->app_command);
@@ -141,8 +128,8 @@ set_state (RunnerApp      *self,
   if (self->state == state)
     return;
 
-  g_debug ("App: %s -> %s", runner_app_state_to_string (self->state),
-           runner_app_state_to_string (state));
+  g_debug ("App: %s -> %s", runner_enum_get_nick (RUNNER_TYPE_APP_STATE, self->state),
+           runner_enum_get_nick (RUNNER_TYPE_APP_STATE, state));
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
@@ -677,7 +664,7 @@ runner_app_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_string (value, runner_app_state_to_string (self->state));
+      g_value_set_enum (value, self->state);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -694,8 +681,8 @@ runner_app_class_init (RunnerAppClass *klass)
   object_class->get_property = runner_app_get_property;
 
   properties[PROP_STATE] =
-    g_param_spec_string ("state", NULL, NULL, "stopped",
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_APP_STATE, RUNNER_APP_STATE_STOPPED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-config.h"
+#include "runner-enum-nick.h"
 #include "runner-error.h"
 
 /*
@@ -202,19 +203,6 @@ runner_sync_get_journal_path (RunnerSync *self)
   return self->journal_path;
 }
 
-static const char *
-state_name (RunnerSyncState state)
-{
-  switch (state)
-    {
-    case RUNNER_SYNC_STATE_SYNCING: return "syncing";
-    case RUNNER_SYNC_STATE_ERROR: return "error";
-    case RUNNER_SYNC_STATE_IDLE:
-    default:
-      return "idle";
-    }
-}
-
 /**
  * runner_sync_to_json:
  * @self: a #RunnerSync
@@ -241,7 +229,7 @@ runner_sync_to_json (RunnerSync *self)
   json_builder_set_member_name (builder, "prefix");
   json_builder_add_string_value (builder, self->prefix);
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, state_name (self->state));
+  json_builder_add_string_value (builder, runner_enum_get_nick (RUNNER_TYPE_SYNC_STATE, self->state));
   json_builder_set_member_name (builder, "pending");
   json_builder_add_int_value (builder, g_hash_table_size (self->entries));
   json_builder_set_member_name (builder, "pendingBytes");
@@ -298,7 +286,7 @@ runner_sync_get_property (GObject    *object,
       g_value_set_int64 (value, self->last_success);
       break;
     case PROP_STATE:
-      g_value_set_uint (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -381,8 +369,7 @@ runner_sync_class_init (RunnerSyncClass *klass)
     g_param_spec_int64 ("last-success", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_STATE] =
-    g_param_spec_uint ("state", NULL, NULL, RUNNER_SYNC_STATE_IDLE, RUNNER_SYNC_STATE_ERROR,
-                       RUNNER_SYNC_STATE_IDLE,
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_SYNC_STATE, RUNNER_SYNC_STATE_IDLE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 
 #include "runner-config.h"
+#include "runner-enums.h"
 #include "runner-s3.h"
 #include "runner-server.h"
 #include "runner-workspace.h"
@@ -24,12 +25,14 @@ G_DECLARE_FINAL_TYPE (RunnerSync, runner_sync, RUNNER, SYNC, GObject)
  * @RUNNER_SYNC_STATE_IDLE: nothing pending
  * @RUNNER_SYNC_STATE_SYNCING: changes are pending or being sent
  * @RUNNER_SYNC_STATE_ERROR: the last attempt failed; it will be tried again
+ *
+ * The nicks are the names `sync:state` and D-Bus's SyncState carry.
  */
 typedef enum
 {
-  RUNNER_SYNC_STATE_IDLE,
-  RUNNER_SYNC_STATE_SYNCING,
-  RUNNER_SYNC_STATE_ERROR,
+  RUNNER_SYNC_STATE_IDLE,     /*< nick=idle >*/
+  RUNNER_SYNC_STATE_SYNCING,  /*< nick=syncing >*/
+  RUNNER_SYNC_STATE_ERROR,    /*< nick=error >*/
 } RunnerSyncState;
 
 RunnerSync *runner_sync_new               (RunnerConfig          *config,

@@ -116,7 +116,7 @@ enum {
   PROP_PID,
   PROP_COLS,
   PROP_ROWS,
-  PROP_ALIVE,
+  PROP_STATE,
   N_PROPS
 };
 
@@ -723,7 +723,7 @@ on_child_exited (GObject      *object,
   if (!self->closing)
     hang_up_session (self);
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALIVE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   g_signal_emit (self, signals[EXITED], 0, self->exit_code, self->exit_signal);
   flush (self);
 
@@ -1001,8 +1001,8 @@ runner_terminal_get_property (GObject    *object,
     case PROP_ROWS:
       g_value_set_uint (value, self->rows);
       break;
-    case PROP_ALIVE:
-      g_value_set_boolean (value, runner_terminal_is_alive (self));
+    case PROP_STATE:
+      g_value_set_enum (value, runner_terminal_get_state (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1049,9 +1049,10 @@ runner_terminal_class_init (RunnerTerminalClass *klass)
   properties[PROP_ROWS] =
     g_param_spec_uint ("rows", NULL, NULL, 0, RUNNER_TERMINAL_MAX_SIZE, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ALIVE] =
-    g_param_spec_boolean ("alive", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_TERMINAL_STATE,
+                       RUNNER_TERMINAL_STATE_RUNNING,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1206,12 +1207,19 @@ runner_terminal_get_rows (RunnerTerminal *self)
   return self->rows;
 }
 
+RunnerTerminalState
+runner_terminal_get_state (RunnerTerminal *self)
+{
+  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), RUNNER_TERMINAL_STATE_EXITED);
+  return self->subprocess != NULL && !self->exited ? RUNNER_TERMINAL_STATE_RUNNING
+                                                   : RUNNER_TERMINAL_STATE_EXITED;
+}
+
 /* Whether the shell is still running. */
 gboolean
 runner_terminal_is_alive (RunnerTerminal *self)
 {
-  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), FALSE);
-  return self->subprocess != NULL && !self->exited;
+  return runner_terminal_get_state (self) == RUNNER_TERMINAL_STATE_RUNNING;
 }
 
 /* The offset just past the newest output byte. */
