@@ -288,24 +288,6 @@ dispatch (RunnerDbus            *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static RunnerError
-runner_error_for (const GError *error)
-{
-  if (error->domain == RUNNER_ERROR)
-    return error->code;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return RUNNER_ERROR_NOT_FOUND;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-    return RUNNER_ERROR_FORBIDDEN;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
-    return RUNNER_ERROR_INVALID;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    return RUNNER_ERROR_BUSY;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return RUNNER_ERROR_UNAVAILABLE;
-  return RUNNER_ERROR_FAILED;
-}
-
 /* Every error goes out as one of io.github.runner.Runner1.Error.*, with the
  * message (the reason) kept. */
 static void
@@ -313,8 +295,8 @@ return_error (GDBusMethodInvocation *invocation,
               const GError          *error)
 {
   g_debug ("%s failed: %s", g_dbus_method_invocation_get_method_name (invocation), error->message);
-  g_dbus_method_invocation_return_error_literal (invocation, RUNNER_ERROR, runner_error_for (error),
-                                                 error->message);
+  g_dbus_method_invocation_return_dbus_error (invocation, runner_error_to_dbus_name (error),
+                                              error->message);
 }
 
 typedef struct

@@ -7,6 +7,7 @@
 #include "runner-files.h"
 #include "runner-beneath.h"
 #include "runner-error.h"
+#include "runner-json.h"
 #include "runner-request.h"
 #include "runner-utf8.h"
 
@@ -558,38 +559,10 @@ content_job_free (gpointer data)
   g_free (job);
 }
 
-/* Escapes @len bytes of @content onto @out in slices, so that the scratch
- * space for the worst case stays small. FALSE if not UTF-8, or NUL. */
-static gboolean
-append_text_json (GString      *out,
-                  const guint8 *content,
-                  gsize         len)
-{
-  enum { SLICE = 64 * 1024 };
-  g_autofree char *scratch = g_malloc (SLICE * RUNNER_UTF8_JSON_EXPANSION);
-  gsize done = 0;
-
-  while (done < len)
-    {
-      gsize n = MIN (SLICE, len - done);
-      gsize escaped;
-
-      /* a character cut by the slice goes whole into the next one */
-      if (done + n < len)
-        n -= runner_utf8_incomplete_tail (content + done, n);
-      if (n == 0 || !runner_utf8_escape_json_strict (content + done, n, scratch, &escaped))
-        return FALSE;
-      g_string_append_len (out, scratch, escaped);
-      done += n;
-    }
-
-  return TRUE;
-}
-
 /* In a worker: `{"path":P,"content":C}`, text validated and escaped in one
  * pass, or with "encoding":"base64" for anything else (not UTF-8, or NUL).
- * Written straight into the Socket.IO frame, the form most clients take: the
- * main thread does not copy it again to push it. */
+ * Written straight into the message's buffer, framed in place: the main
+ * thread does not copy it again to push it. */
 static void
 content_json_thread (GTask        *task,
                      gpointer      source,
@@ -597,38 +570,34 @@ content_json_thread (GTask        *task,
                      GCancellable *cancellable)
 {
   ContentJob *job = data;
-  gsize len, offset, content_offset;
+  gsize len;
   const guint8 *content = g_bytes_get_data (job->content, &len);
-  GString *frame;
+  GString *buffer;
 
-  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "file:content",
-                                      len + len / 8 + strlen (job->path) + 64);
-  offset = frame->len;
-  g_string_append (frame, "{\"path\":");
-  runner_json_append_string (frame, job->path, -1);
+  buffer = runner_message_buffer_new ("file:content", len + len / 8 + strlen (job->path) + 64);
+  g_string_append (buffer, "{\"path\":");
+  runner_json_append_string (buffer, job->path, -1);
   if (!g_utf8_validate (job->path, -1, NULL))
     {
       g_autofree char *encoded = g_base64_encode ((const guchar *) job->path, strlen (job->path));
 
-      g_string_append (frame, ",\"pathBytes\":\"");
-      g_string_append (frame, encoded);
-      g_string_append_c (frame, '"');
+      g_string_append (buffer, ",\"pathBytes\":\"");
+      g_string_append (buffer, encoded);
+      g_string_append_c (buffer, '"');
     }
-  g_string_append (frame, ",\"content\":\"");
-  content_offset = frame->len;
-  if (append_text_json (frame, content, len))
-    g_string_append (frame, "\"}");
+  g_string_append (buffer, ",\"content\":");
+  if (runner_json_append_text (buffer, content, len))
+    g_string_append_c (buffer, '}');
   else
     {
       g_autofree char *encoded = g_base64_encode (content, len);
 
-      g_string_truncate (frame, content_offset);
-      g_string_append (frame, encoded);
-      g_string_append (frame, "\",\"encoding\":\"base64\"}");
+      g_string_append_c (buffer, '"');
+      g_string_append (buffer, encoded);
+      g_string_append (buffer, "\",\"encoding\":\"base64\"}");
     }
 
-  g_task_return_pointer (task,
-                         runner_message_frame_end (frame, RUNNER_FRAME_SIO, "file:content", offset),
+  g_task_return_pointer (task, runner_message_new_from_buffer ("file:content", buffer),
                          (GDestroyNotify) runner_message_unref);
 }
 

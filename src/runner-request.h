@@ -55,9 +55,9 @@ gint64         runner_request_get_id          (RunnerRequest  *self);
 gboolean       runner_request_wants_reply     (RunnerRequest  *self);
 JsonNode      *runner_request_get_args        (RunnerRequest  *self);
 JsonObject    *runner_request_get_object      (RunnerRequest  *self);
-void           runner_request_add_attachment  (RunnerRequest  *self,
+void           runner_request_set_bytes       (RunnerRequest  *self,
+                                               const char     *member,
                                                GBytes         *bytes);
-GPtrArray     *runner_request_get_attachments (RunnerRequest  *self);
 gboolean       runner_request_is_answered     (RunnerRequest  *self);
 void           runner_request_reply           (RunnerRequest  *self,
                                                JsonNode       *result);

@@ -374,23 +374,6 @@ set_error_response (SoupServerMessage *msg,
   set_json_response (msg, status, node);
 }
 
-static guint
-status_for_error (const GError *error)
-{
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_AUTH))
-    return SOUP_STATUS_UNAUTHORIZED;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN))
-    return SOUP_STATUS_FORBIDDEN;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_LIMIT))
-    return SOUP_STATUS_SERVICE_UNAVAILABLE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG))
-    return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return SOUP_STATUS_NOT_FOUND;
-  return SOUP_STATUS_BAD_REQUEST;
-}
-
 /* Every request, before its route */
 
 static gboolean
@@ -668,7 +651,7 @@ handle_root (SoupServerMessage *msg,
       !runner_hub_can_accept (self->hub, &error))
     {
       runner_hub_count_refused (self->hub);
-      set_error_response (msg, status_for_error (error), error);
+      set_error_response (msg, runner_error_to_http_status (error), error);
       return;
     }
 
@@ -721,7 +704,7 @@ serve_route (SoupServer        *soup,
   if ((entry->flags & RUNNER_ROUTE_AUTH) &&
       !runner_auth_authorize (installed->server->auth, msg, NULL, &error))
     {
-      set_error_response (msg, status_for_error (error), error);
+      set_error_response (msg, runner_error_to_http_status (error), error);
       return;
     }
 
