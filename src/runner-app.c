@@ -9,10 +9,10 @@
 #include <glib/gi18n.h>
 
 #include "runner-app.h"
+#include "runner-enum-nick.h"
 #include "runner-error.h"
 #include "runner-request.h"
 #include "runner-sandbox.h"
-#include "runner-server.h"
 
 /*
  * RunnerApp: the user's own program, the one that listens on USER_PORT
@@ -32,7 +32,8 @@
 struct _RunnerApp
 {
   GObject         parent_instance;
-  RunnerServer   *server;        /* weak: a probe or a read may outlive it */
+  RunnerBroadcaster *broadcaster; /* weak: a probe or a read may outlive it */
+  RunnerWorkspace *workspace;    /* owned: where the app runs */
   RunnerConfig   *config;        /* unowned */
   GSubprocess    *process;       /* owned, nullable */
   GCancellable   *cancellable;   /* owned: this run's reads, probes and wait */
@@ -63,20 +64,6 @@ static GParamSpec *properties[N_PROPS];
 static gboolean spawn (RunnerApp  *self,
                        GError    **error);
 
-const char *
-runner_app_state_to_string (RunnerAppState state)
-{
-  switch (state)
-    {
-    case RUNNER_APP_STATE_STOPPED: return "stopped";
-    case RUNNER_APP_STATE_STARTING: return "starting";
-    case RUNNER_APP_STATE_RUNNING: return "running";
-    case RUNNER_APP_STATE_BACKOFF: return "backoff";
-    case RUNNER_APP_STATE_STOPPING: return "stopping";
-    default: return "unknown";
-    }
-}
-
 /**
  * runner_app_to_json:
  *
@@ -91,7 +78,7 @@ runner_app_to_json (RunnerApp *self)
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, runner_app_state_to_string (self->state));
+  json_builder_add_string_value (builder, runner_enum_get_nick (RUNNER_TYPE_APP_STATE, self->state));
   json_builder_set_member_name (builder, "command");
   if (self->config->app_command != NULL)
     json_builder_add_string_value (builder, self->config->app_command);
@@ -141,14 +128,14 @@ set_state (RunnerApp      *self,
   if (self->state == state)
     return;
 
-  g_debug ("App: %s -> %s", runner_app_state_to_string (self->state),
-           runner_app_state_to_string (state));
+  g_debug ("App: %s -> %s", runner_enum_get_nick (RUNNER_TYPE_APP_STATE, self->state),
+           runner_enum_get_nick (RUNNER_TYPE_APP_STATE, state));
   self->state = state;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   message = runner_message_new ("app:state", runner_app_to_json (self));
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  if (self->broadcaster != NULL)
+    runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
 static void
@@ -189,8 +176,8 @@ append_log (RunnerApp  *self,
   g_string_append_c (data, '}');
   len = data->len;
   message = runner_message_new_take_text ("app:log", g_string_free (data, FALSE), len);
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  if (self->broadcaster != NULL)
+    runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
 typedef struct
@@ -374,6 +361,7 @@ child_setup (gpointer user_data)
 {
   /* Its own session, so that stopping it ends everything it started. */
   setsid ();
+  runner_user_child_setup (user_data);
 }
 
 static gboolean
@@ -381,7 +369,7 @@ spawn (RunnerApp  *self,
        GError    **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_auto(GStrv) env = runner_config_child_environ ();
+  g_auto(GStrv) env = runner_user_environ (self->config->user, runner_config_child_environ ());
   g_autofree char *port = g_strdup_printf ("%u", self->config->user_port);
   const char *argv[] = { "/bin/sh", "-c", self->config->app_command, NULL };
   const char * const *command = argv;
@@ -389,12 +377,12 @@ spawn (RunnerApp  *self,
   const char *root;
   const char *identifier;
 
-  if (self->server == NULL)
+  if (self->broadcaster == NULL)
     {
       g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE, "Shutting down");
       return FALSE;
     }
-  root = runner_workspace_get_root (runner_server_get_workspace (self->server));
+  root = runner_workspace_get_root (self->workspace);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE |
@@ -403,7 +391,7 @@ spawn (RunnerApp  *self,
   g_subprocess_launcher_setenv (launcher, "PORT", port, TRUE);
   g_subprocess_launcher_setenv (launcher, "HOST", "0.0.0.0", TRUE);
   g_subprocess_launcher_set_cwd (launcher, root);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, self->config->user, NULL);
 
   if (self->config->sandbox == RUNNER_SANDBOX_BWRAP)
     {
@@ -651,7 +639,8 @@ runner_app_dispose (GObject *object)
   g_clear_handle_id (&self->backoff_id, g_source_remove);
   kill_group (self, SIGKILL);
   clear_run (self);
-  g_clear_weak_pointer (&self->server);
+  g_clear_weak_pointer (&self->broadcaster);
+  g_clear_object (&self->workspace);
 
   G_OBJECT_CLASS (runner_app_parent_class)->dispose (object);
 }
@@ -677,7 +666,7 @@ runner_app_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_string (value, runner_app_state_to_string (self->state));
+      g_value_set_enum (value, self->state);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -694,8 +683,8 @@ runner_app_class_init (RunnerAppClass *klass)
   object_class->get_property = runner_app_get_property;
 
   properties[PROP_STATE] =
-    g_param_spec_string ("state", NULL, NULL, "stopped",
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_APP_STATE, RUNNER_APP_STATE_STOPPED,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -706,26 +695,41 @@ runner_app_init (RunnerApp *self)
   self->last_status = -1;
 }
 
+static const RunnerEventEntry events[] = {
+  { "app:status", handle_status, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:start", handle_start, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:stop", handle_stop, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:restart", handle_restart, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:logs", handle_logs, NULL, RUNNER_EVENT_FLAGS_NONE },
+};
+
 /**
  * runner_app_new:
- * @server: the server whose protocol gets the app events
+ * @config: the app's command and port; must outlive the supervisor
+ * @workspace: where the app runs
+ * @broadcaster: the clients, told of its state and output
+ * @registry: gets the app events
  *
  * Returns: (transfer full): the supervisor; the app is not started
  */
 RunnerApp *
-runner_app_new (RunnerServer *server)
+runner_app_new (RunnerConfig      *config,
+                RunnerWorkspace   *workspace,
+                RunnerBroadcaster *broadcaster,
+                RunnerRegistry    *registry)
 {
-  RunnerProtocol *protocol = runner_server_get_protocol (server);
-  RunnerApp *self = g_object_new (RUNNER_TYPE_APP, NULL);
+  RunnerApp *self;
 
-  g_set_weak_pointer (&self->server, server);
-  self->config = runner_server_get_config (server);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_BROADCASTER (broadcaster), NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
 
-  runner_protocol_add (protocol, "app:status", handle_status, self);
-  runner_protocol_add (protocol, "app:start", handle_start, self);
-  runner_protocol_add (protocol, "app:stop", handle_stop, self);
-  runner_protocol_add (protocol, "app:restart", handle_restart, self);
-  runner_protocol_add (protocol, "app:logs", handle_logs, self);
+  self = g_object_new (RUNNER_TYPE_APP, NULL);
+  g_set_weak_pointer (&self->broadcaster, broadcaster);
+  self->workspace = g_object_ref (workspace);
+  self->config = config;
+  runner_registry_add_events (registry, events, G_N_ELEMENTS (events), self);
 
   return self;
 }

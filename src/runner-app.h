@@ -5,6 +5,12 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "runner-broadcaster.h"
+#include "runner-config.h"
+#include "runner-enums.h"
+#include "runner-registry.h"
+#include "runner-workspace.h"
+
 G_BEGIN_DECLS
 
 #define RUNNER_TYPE_APP (runner_app_get_type ())
@@ -18,21 +24,23 @@ G_DECLARE_FINAL_TYPE (RunnerApp, runner_app, RUNNER, APP, GObject)
  * @RUNNER_APP_STATE_RUNNING: running and listening on its port
  * @RUNNER_APP_STATE_BACKOFF: it exited on its own; restarting after a delay
  * @RUNNER_APP_STATE_STOPPING: asked to stop, not yet gone
+ *
+ * The nicks are the names `app:state` carries.
  */
 typedef enum
 {
-  RUNNER_APP_STATE_STOPPED,
-  RUNNER_APP_STATE_STARTING,
-  RUNNER_APP_STATE_RUNNING,
-  RUNNER_APP_STATE_BACKOFF,
-  RUNNER_APP_STATE_STOPPING,
+  RUNNER_APP_STATE_STOPPED,   /*< nick=stopped >*/
+  RUNNER_APP_STATE_STARTING,  /*< nick=starting >*/
+  RUNNER_APP_STATE_RUNNING,   /*< nick=running >*/
+  RUNNER_APP_STATE_BACKOFF,   /*< nick=backoff >*/
+  RUNNER_APP_STATE_STOPPING,  /*< nick=stopping >*/
 } RunnerAppState;
 
-typedef struct _RunnerServer RunnerServer;
-
-RunnerApp      *runner_app_new             (RunnerServer  *server);
+RunnerApp      *runner_app_new             (RunnerConfig      *config,
+                                            RunnerWorkspace   *workspace,
+                                            RunnerBroadcaster *broadcaster,
+                                            RunnerRegistry    *registry);
 RunnerAppState  runner_app_get_state       (RunnerApp     *self);
-const char     *runner_app_state_to_string (RunnerAppState state);
 gboolean        runner_app_start           (RunnerApp     *self,
                                             GError       **error);
 void            runner_app_stop            (RunnerApp     *self);

@@ -55,6 +55,7 @@ runner_config_new_defaults (void)
   self->max_terminals = 32;
   self->max_write = 64 * 1024;
   self->s3_region = g_strdup ("us-east-1");
+  self->s3_root = g_strdup ("code/");
   self->dbus = RUNNER_DBUS_AUTO;
   self->sandbox = RUNNER_SANDBOX_NONE;
   self->sandbox_network = TRUE;
@@ -80,6 +81,8 @@ runner_config_free (RunnerConfig *self)
   g_free (self->s3_endpoint);
   g_free (self->s3_region);
   g_free (self->state_dir);
+  g_free (self->s3_root);
+  g_clear_pointer (&self->user, runner_user_free);
   g_free (self);
 }
 
@@ -387,6 +390,17 @@ runner_config_apply_env (RunnerConfig  *self,
   set_string (&self->s3_region, runner_config_getenv ("AWS_DEFAULT_REGION"));
   set_string (&self->s3_region, runner_config_getenv ("AWS_REGION"));
   set_string (&self->state_dir, runner_config_getenv ("RUNNER_STATE_DIR"));
+  set_string (&self->s3_root, runner_config_getenv ("RUNNER_S3_ROOT"));
+  value = runner_config_getenv ("RUNNER_S3");
+  if (value != NULL && !g_str_equal (value, "off") && !g_str_equal (value, "auto"))
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("RUNNER_S3 must be auto or off, not “%s”"), value);
+      return FALSE;
+    }
+  self->s3_off = value != NULL && g_str_equal (value, "off");
+  if (self->s3_off)
+    g_clear_pointer (&self->s3_bucket, g_free);
   if (self->s3_prefix == NULL && runner_config_getenv ("REPL_ID") != NULL)
     self->s3_prefix = g_strdup_printf ("code/%s/", runner_config_getenv ("REPL_ID"));
 
@@ -418,6 +432,7 @@ runner_config_load (RunnerConfig   *self,
   g_autofree char *request_timeout = NULL, *max_unauthenticated = NULL, *auth_timeout = NULL;
   g_autofree char *dbus = NULL, *sandbox = NULL, *env_file = NULL, *shell = NULL;
   g_autofree char *max_frame = NULL, *max_file_size = NULL, *max_queued = NULL;
+  g_autofree char *user = NULL;
   int port = -1, max_connections = -1, max_terminals = -1;
   gboolean no_auth = FALSE, verbose = FALSE, version = FALSE, no_network = FALSE;
   const GOptionEntry entries[] = {
@@ -439,6 +454,7 @@ runner_config_load (RunnerConfig   *self,
     { "shell", 0, 0, G_OPTION_ARG_FILENAME, &shell, N_("Shell for terminals (RUNNER_SHELL, else $SHELL, bash, sh)"), N_("PATH") },
     { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus, N_("D-Bus: session, system, none or auto (RUNNER_DBUS)"), N_("BUS") },
     { "sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox, N_("Sandbox for shells and the app: none or bwrap (RUNNER_SANDBOX)"), N_("KIND") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, N_("Run shells and the app as this user, NAME or UID[:GID] (RUNNER_USER; needs root or CAP_SETUID and CAP_SETGID)"), N_("USER") },
     { "sandbox-no-network", 0, 0, G_OPTION_ARG_NONE, &no_network, N_("Cut the network inside the sandbox (RUNNER_SANDBOX_NETWORK=false)"), NULL },
     { "env-file", 0, 0, G_OPTION_ARG_FILENAME, &env_file, N_("Read settings from this file (RUNNER_ENV_FILE, default ./.env)"), N_("FILE") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Print debug output"), NULL },
@@ -500,6 +516,16 @@ runner_config_load (RunnerConfig   *self,
       !parse_dbus (dbus, &self->dbus, error) ||
       !parse_sandbox (sandbox, &self->sandbox, error))
     return FALSE;
+
+  if (user == NULL)
+    user = g_strdup (runner_config_getenv ("RUNNER_USER"));
+  if (user != NULL && *user != '\0')
+    {
+      g_clear_pointer (&self->user, runner_user_free);
+      self->user = runner_user_lookup (user, error);
+      if (self->user == NULL)
+        return FALSE;
+    }
 
   if (!self->no_auth && (self->token == NULL || *self->token == '\0'))
     {

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "runner-user.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -68,6 +70,11 @@ typedef struct
   char      *s3_endpoint;         /* S3_ENDPOINT */
   char      *s3_region;           /* AWS_REGION, AWS_DEFAULT_REGION; us-east-1 */
   char      *state_dir;           /* RUNNER_STATE_DIR; <workspace>/../.runner-state */
+  char      *s3_root;             /* RUNNER_S3_ROOT; code/: a prefix names a workspace under it */
+  gboolean   s3_off;              /* RUNNER_S3=off: no sync, on purpose (no bucket then) */
+
+  /* user code */
+  RunnerUser *user;               /* RUNNER_USER, --user; NULL: Runner's own */
 
   /* desktop */
   RunnerDbusMode    dbus;         /* RUNNER_DBUS, --dbus; auto */

@@ -4,16 +4,14 @@
 
 #include "config.h"
 
-#include "runner-dbus-private.h"
+#include "runner-dbus.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 
 #include "runner-client.h"
+#include "runner-enum-nick.h"
 #include "runner-error.h"
-#include "runner-sync.h"
-#include "runner-terminal-manager.h"
 #include "runner-workspace.h"
 
 /* How long Sync() waits for the upload queue: under the 25 s a D-Bus caller
@@ -22,38 +20,29 @@
 /* SyncState is rebuilt at most this often, however busy the queue is. */
 #define SYNC_STATE_DELAY_MS 250
 
-/* RunnerSyncState, read through the "state" property (of stand-ins too). */
-enum
-{
-  SYNC_STATE_IDLE = RUNNER_SYNC_STATE_IDLE,
-  SYNC_STATE_SYNCING = RUNNER_SYNC_STATE_SYNCING,
-  SYNC_STATE_ERROR = RUNNER_SYNC_STATE_ERROR,
-};
-
 /**
  * RunnerDbus:
  *
- * The io.github.runner.Runner1 skeleton bound to a running server: its
- * properties follow the server's state, its methods act on it. The terminals
- * are the server's; the S3 sync is optional and set later. Without them the
- * methods that need them fail with %RUNNER_ERROR_UNAVAILABLE.
+ * The io.github.runner.Runner1 skeleton bound to a running daemon: its
+ * properties follow the hub, the terminal manager and the S3 sync, its
+ * methods act on them. The terminals and the sync are optional (the sync is
+ * set later); without them the methods that need them fail with
+ * %RUNNER_ERROR_UNAVAILABLE. Which bus, and the name on it, are
+ * #RunnerDbusBus's.
  */
 struct _RunnerDbus
 {
   RunnerDbusRunner1Skeleton parent_instance;
 
-  RunnerServer    *server;       /* owned */
-  GObject         *terminals;    /* owned, nullable: RunnerTerminalManager */
-  GObject         *sync;         /* owned, nullable */
-  GDBusConnection *connection;   /* owned, nullable: exported there */
-  GCancellable    *cancellable;  /* owned: connecting, caller checks, Sync() */
-  guint            owner_id;
-  guint            sync_state_source;
-  guint            sync_state;   /* the last state seen, for SyncCompleted */
-  guint            n_sync_calls;
-  gboolean         activated;    /* started by the bus: leaves with it */
-  gboolean         check_callers;
-  gboolean         name_owned;
+  RunnerHub             *hub;          /* owned: the clients */
+  RunnerTerminalManager *terminals;    /* owned, nullable */
+  RunnerSync            *sync;         /* owned, nullable */
+  RunnerDbusBus         *bus;          /* owned, nullable: exported there */
+  GCancellable          *cancellable;  /* owned: connecting, caller checks, Sync() */
+  guint                  sync_state_source;
+  RunnerSyncState        sync_state;   /* the last state seen, for SyncCompleted */
+  guint                  n_sync_calls;
+  gboolean               check_callers;
 };
 
 static void runner_dbus_iface_init (RunnerDbusRunner1Iface *iface);
@@ -73,59 +62,13 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static void on_connection_closed (GDBusConnection *connection,
-                                  gboolean         remote_peer_vanished,
-                                  GError          *error,
-                                  RunnerDbus      *self);
-
 /* State */
-
-static guint64
-get_number (GObject    *object,
-            const char *name)
-{
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), name);
-  g_auto(GValue) value = G_VALUE_INIT;
-  g_auto(GValue) number = G_VALUE_INIT;
-
-  if (pspec == NULL)
-    return 0;
-  g_value_init (&value, pspec->value_type);
-  g_object_get_property (object, name, &value);
-  g_value_init (&number, G_TYPE_UINT64);
-  if (!g_value_transform (&value, &number))
-    return 0;
-  return g_value_get_uint64 (&number);
-}
-
-static char *
-get_string (GObject    *object,
-            const char *name)
-{
-  char *ret = NULL;
-
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (object), name) != NULL)
-    g_object_get (object, name, &ret, NULL);
-  return ret;
-}
-
-static const char *
-sync_state_name (guint state)
-{
-  switch (state)
-    {
-    case SYNC_STATE_SYNCING: return "syncing";
-    case SYNC_STATE_ERROR: return "error";
-    case SYNC_STATE_IDLE:
-    default:
-      return "idle";
-    }
-}
 
 static GVariant *
 build_sync_state (RunnerDbus *self)
 {
-  g_autofree char *last_error = NULL;
+  RunnerSyncState state;
+  const char *last_error;
   GVariantDict dict;
 
   g_variant_dict_init (&dict, NULL);
@@ -141,16 +84,17 @@ build_sync_state (RunnerDbus *self)
       return g_variant_dict_end (&dict);
     }
 
-  last_error = get_string (self->sync, "last-error");
+  state = runner_sync_get_state (self->sync);
+  last_error = runner_sync_get_last_error (self->sync);
   g_variant_dict_insert (&dict, "enabled", "b", TRUE);
-  g_variant_dict_insert (&dict, "state", "s", sync_state_name (get_number (self->sync, "state")));
-  g_variant_dict_insert (&dict, "pending", "u", (guint32) get_number (self->sync, "pending"));
-  g_variant_dict_insert (&dict, "pending-bytes", "t", get_number (self->sync, "pending-bytes"));
-  g_variant_dict_insert (&dict, "in-flight", "u", (guint32) get_number (self->sync, "in-flight"));
+  g_variant_dict_insert (&dict, "state", "s", runner_enum_get_nick (RUNNER_TYPE_SYNC_STATE, state));
+  g_variant_dict_insert (&dict, "pending", "u", runner_sync_get_pending (self->sync));
+  g_variant_dict_insert (&dict, "pending-bytes", "t", runner_sync_get_pending_bytes (self->sync));
+  g_variant_dict_insert (&dict, "in-flight", "u", runner_sync_get_in_flight (self->sync));
   g_variant_dict_insert (&dict, "last-error", "s", last_error != NULL ? last_error : "");
   /* RunnerSync keeps microseconds. */
   g_variant_dict_insert (&dict, "last-success", "x",
-                         (gint64) get_number (self->sync, "last-success") / G_USEC_PER_SEC);
+                         runner_sync_get_last_success (self->sync) / G_USEC_PER_SEC);
   return g_variant_dict_end (&dict);
 }
 
@@ -190,21 +134,24 @@ emit_sync_completed (RunnerDbus *self,
   runner_dbus_runner1_emit_sync_completed (RUNNER_DBUS_RUNNER1 (self), ok, error ? error : "");
 }
 
+/* Counters and errors: shown at most every SYNC_STATE_DELAY_MS. */
 static void
-on_sync_notify (GObject    *sync,
-                GParamSpec *pspec,
-                RunnerDbus *self)
+on_sync_changed (RunnerSync *sync,
+                 GParamSpec *pspec,
+                 RunnerDbus *self)
 {
-  guint state;
+  if (self->sync_state_source == 0)
+    self->sync_state_source = g_timeout_add (SYNC_STATE_DELAY_MS, update_sync_state_cb, self);
+}
 
-  if (!g_str_equal (pspec->name, "state"))
-    {
-      if (self->sync_state_source == 0)
-        self->sync_state_source = g_timeout_add (SYNC_STATE_DELAY_MS, update_sync_state_cb, self);
-      return;
-    }
+/* A new state: shown at once, and the end of a run is signalled. */
+static void
+on_sync_state (RunnerSync *sync,
+               GParamSpec *pspec,
+               RunnerDbus *self)
+{
+  RunnerSyncState state = runner_sync_get_state (sync);
 
-  state = get_number (sync, "state");
   if (state == self->sync_state)
     return;
   self->sync_state = state;
@@ -212,36 +159,32 @@ on_sync_notify (GObject    *sync,
   /* A running Sync() call reports for itself. */
   if (self->n_sync_calls > 0)
     return;
-  if (state == SYNC_STATE_IDLE)
+  if (state == RUNNER_SYNC_STATE_IDLE)
     emit_sync_completed (self, TRUE, NULL);
-  else if (state == SYNC_STATE_ERROR)
-    {
-      g_autofree char *error = get_string (sync, "last-error");
-
-      emit_sync_completed (self, FALSE, error);
-    }
+  else if (state == RUNNER_SYNC_STATE_ERROR)
+    emit_sync_completed (self, FALSE, runner_sync_get_last_error (sync));
   else
     update_sync_state (self);
 }
 
 static void
-on_n_clients (RunnerServer *server,
-              GParamSpec   *pspec,
-              RunnerDbus   *self)
+on_n_clients (RunnerHub  *hub,
+              GParamSpec *pspec,
+              RunnerDbus *self)
 {
-  runner_dbus_runner1_set_clients (RUNNER_DBUS_RUNNER1 (self), runner_server_get_n_clients (server));
+  runner_dbus_runner1_set_clients (RUNNER_DBUS_RUNNER1 (self), runner_hub_get_n_clients (hub));
 }
 
-/* The server counts a client before it announces it: Clients changes on
+/* The hub counts a client before it announces it: Clients changes on
  * the bus first, then the signal comes. */
 static void
-on_client_added (RunnerServer *server,
+on_client_added (RunnerHub    *hub,
                  RunnerClient *client,
                  RunnerDbus   *self)
 {
   const char *transport = runner_client_get_transport (client);
 
-  on_n_clients (server, NULL, self);
+  on_n_clients (hub, NULL, self);
   flush_properties (self);
   runner_dbus_runner1_emit_client_connected (RUNNER_DBUS_RUNNER1 (self),
                                              runner_client_get_id (client),
@@ -249,23 +192,23 @@ on_client_added (RunnerServer *server,
 }
 
 static void
-on_client_removed (RunnerServer *server,
+on_client_removed (RunnerHub    *hub,
                    RunnerClient *client,
                    RunnerDbus   *self)
 {
-  on_n_clients (server, NULL, self);
+  on_n_clients (hub, NULL, self);
   flush_properties (self);
   runner_dbus_runner1_emit_client_disconnected (RUNNER_DBUS_RUNNER1 (self),
                                                 runner_client_get_id (client));
 }
 
 static void
-on_n_terminals (GObject    *terminals,
-                GParamSpec *pspec,
-                RunnerDbus *self)
+on_n_terminals (RunnerTerminalManager *terminals,
+                GParamSpec            *pspec,
+                RunnerDbus            *self)
 {
   runner_dbus_runner1_set_terminals (RUNNER_DBUS_RUNNER1 (self),
-                                     (guint) get_number (terminals, "n-terminals"));
+                                     runner_terminal_manager_get_n_terminals (terminals));
 }
 
 /* Methods */
@@ -345,24 +288,6 @@ dispatch (RunnerDbus            *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static RunnerError
-runner_error_for (const GError *error)
-{
-  if (error->domain == RUNNER_ERROR)
-    return error->code;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return RUNNER_ERROR_NOT_FOUND;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-    return RUNNER_ERROR_FORBIDDEN;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
-    return RUNNER_ERROR_INVALID;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    return RUNNER_ERROR_BUSY;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return RUNNER_ERROR_UNAVAILABLE;
-  return RUNNER_ERROR_FAILED;
-}
-
 /* Every error goes out as one of io.github.runner.Runner1.Error.*, with the
  * message (the reason) kept. */
 static void
@@ -370,8 +295,8 @@ return_error (GDBusMethodInvocation *invocation,
               const GError          *error)
 {
   g_debug ("%s failed: %s", g_dbus_method_invocation_get_method_name (invocation), error->message);
-  g_dbus_method_invocation_return_error_literal (invocation, RUNNER_ERROR, runner_error_for (error),
-                                                 error->message);
+  g_dbus_method_invocation_return_dbus_error (invocation, runner_error_to_dbus_name (error),
+                                              error->message);
 }
 
 typedef struct
@@ -387,19 +312,20 @@ flush_cb (GObject      *object,
 {
   SyncCall *call = user_data;
   RunnerDbus *self = call->self;
+  RunnerSync *sync = RUNNER_SYNC (object);
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  ok = runner_sync_flush_finish (RUNNER_SYNC (object), result, &error);
+  ok = runner_sync_flush_finish (sync, result, &error);
   self->n_sync_calls--;
   /* What the call reports, the state transitions need not report again. */
-  if (self->sync == object)
-    self->sync_state = get_number (object, "state");
+  if (self->sync == sync)
+    self->sync_state = runner_sync_get_state (sync);
 
   /* Why the changes did not go: the failure of the last attempt. */
   if (!ok)
     {
-      g_autofree char *last_error = get_string (object, "last-error");
+      const char *last_error = runner_sync_get_last_error (sync);
 
       if (last_error != NULL && *last_error != '\0')
         g_prefix_error (&error, "%s: ", last_error);
@@ -430,19 +356,12 @@ do_sync (RunnerDbus            *self,
       return_error (invocation, error);
       return;
     }
-  if (!RUNNER_IS_SYNC (self->sync))
-    {
-      g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                           _("This Runner cannot flush its uploads"));
-      return_error (invocation, error);
-      return;
-    }
 
   call = g_new0 (SyncCall, 1);
   call->self = g_object_ref (self);
   call->invocation = invocation;
   self->n_sync_calls++;
-  runner_sync_flush_async (RUNNER_SYNC (self->sync), SYNC_TIMEOUT_MS, self->cancellable,
+  runner_sync_flush_async (self->sync, SYNC_TIMEOUT_MS, self->cancellable,
                            flush_cb, call);
 }
 
@@ -453,8 +372,8 @@ get_terminals (RunnerDbus            *self,
 {
   g_autoptr(GError) error = NULL;
 
-  if (RUNNER_IS_TERMINAL_MANAGER (self->terminals))
-    return RUNNER_TERMINAL_MANAGER (self->terminals);
+  if (self->terminals != NULL)
+    return self->terminals;
   g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
                        _("This Runner has no terminals"));
   return_error (invocation, error);
@@ -575,147 +494,53 @@ runner_dbus_iface_init (RunnerDbusRunner1Iface *iface)
 
 /* The bus */
 
-static const char *
-bus_type_name (GBusType bus_type)
-{
-  return bus_type == G_BUS_TYPE_SYSTEM ? "system" : "session";
-}
-
-/**
- * runner_dbus_get_bus_address:
- * @mode: what --dbus asked for
- * @bus_type: (out) (optional): the bus the address is of
- * @activated: (out) (optional): whether this bus started Runner
- *
- * Finds the bus @mode means without connecting and without ever starting
- * one (no autolaunch): the bus that started Runner if it is of the kind
- * asked for, else $DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus for the
- * session bus (and for auto), or the system bus's well-known address.
- *
- * Returns: (transfer full) (nullable): a D-Bus address, or %NULL with
- *   %RUNNER_ERROR_UNAVAILABLE when there is no such bus (or @mode is none)
- */
-char *
-runner_dbus_get_bus_address (RunnerDbusMode   mode,
-                             GBusType        *bus_type,
-                             gboolean        *activated,
-                             GError         **error)
-{
-  GBusType type = mode == RUNNER_DBUS_SYSTEM ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
-  const char *starter = g_getenv ("DBUS_STARTER_ADDRESS");
-  const char *starter_type = g_getenv ("DBUS_STARTER_BUS_TYPE");
-  const char *address = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
-  const char *runtime_dir = g_getenv ("XDG_RUNTIME_DIR");
-  g_autofree char *socket = NULL;
-  struct stat st;
-
-  if (bus_type != NULL)
-    *bus_type = type;
-  if (activated != NULL)
-    *activated = FALSE;
-
-  if (mode == RUNNER_DBUS_NONE)
-    {
-      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                           _("D-Bus is turned off (--dbus=none)"));
-      return NULL;
-    }
-
-  if (starter != NULL && *starter != '\0' &&
-      g_strcmp0 (starter_type, bus_type_name (type)) == 0)
-    {
-      if (activated != NULL)
-        *activated = TRUE;
-      return g_strdup (starter);
-    }
-
-  if (type == G_BUS_TYPE_SYSTEM)
-    return g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, error);
-
-  if (address != NULL && *address != '\0')
-    return g_strdup (address);
-
-  if (runtime_dir != NULL && *runtime_dir != '\0')
-    {
-      socket = g_build_filename (runtime_dir, "bus", NULL);
-      if (stat (socket, &st) == 0 && S_ISSOCK (st.st_mode))
-        {
-          g_autofree char *escaped = g_dbus_address_escape_value (socket);
-
-          return g_strconcat ("unix:path=", escaped, NULL);
-        }
-    }
-
-  g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
-                       _("There is no session bus (DBUS_SESSION_BUS_ADDRESS is not set and "
-                         "$XDG_RUNTIME_DIR/bus does not exist)"));
-  return NULL;
-}
-
-static void
-on_name_acquired (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         user_data)
-{
-  RunnerDbus *self = user_data;
-
-  self->name_owned = TRUE;
-  g_message ("On D-Bus as %s (%s)", name, g_dbus_connection_get_unique_name (connection));
-}
-
-static void
-on_name_lost (GDBusConnection *connection,
-              const char      *name,
-              gpointer         user_data)
-{
-  RunnerDbus *self = user_data;
-
-  if (connection == NULL || g_dbus_connection_is_closed (connection))
-    return;
-
-  if (self->name_owned)
-    g_message ("Lost the name %s on D-Bus; still serving as %s", name,
-               g_dbus_connection_get_unique_name (connection));
-  else
-    /* Queued: the name comes to us when its owner leaves. */
-    g_message ("%s is taken on D-Bus by another process; serving without it as %s", name,
-               g_dbus_connection_get_unique_name (connection));
-  self->name_owned = FALSE;
-}
-
 static void
 unexport (RunnerDbus *self)
 {
-  if (self->connection == NULL)
-    return;
+  GDBusInterfaceSkeleton *skeleton = G_DBUS_INTERFACE_SKELETON (self);
 
-  g_clear_handle_id (&self->owner_id, g_bus_unown_name);
-  g_signal_handlers_disconnect_by_func (self->connection, on_connection_closed, self);
-  if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self), self->connection))
-    g_dbus_interface_skeleton_unexport_from_connection (G_DBUS_INTERFACE_SKELETON (self),
-                                                        self->connection);
-  self->name_owned = FALSE;
+  if (g_dbus_interface_skeleton_get_connection (skeleton) != NULL)
+    g_dbus_interface_skeleton_unexport (skeleton);
 }
 
 static void
-on_connection_closed (GDBusConnection *connection,
-                      gboolean         remote_peer_vanished,
-                      GError          *error,
-                      RunnerDbus      *self)
+on_bus_closed (RunnerDbusBus *bus,
+               RunnerDbus    *self)
 {
-  g_message ("The D-Bus connection closed%s%s", error != NULL ? ": " : "",
-             error != NULL ? error->message : "");
+  gboolean activated = runner_dbus_bus_get_activated (bus);
+
   unexport (self);
-  g_clear_object (&self->connection);
+  g_signal_handlers_disconnect_by_data (bus, self);
+  g_clear_object (&self->bus);
 
   /* A bus-activated service lives as long as the bus that started it. */
-  if (self->activated)
+  if (activated)
     g_signal_emit (self, signals[QUIT_REQUESTED], 0);
+}
+
+/* Exports the interface on @bus's connection, then asks for the name: it
+ * is there for the first caller the name brings. */
+static gboolean
+export_on (RunnerDbus     *self,
+           RunnerDbusBus  *bus,
+           GError        **error)
+{
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self),
+                                         runner_dbus_bus_get_connection (bus),
+                                         RUNNER_DBUS_PATH, error))
+    return FALSE;
+
+  self->bus = g_object_ref (bus);
+  /* Other users share the system bus. */
+  self->check_callers = runner_dbus_bus_get_bus_type (bus) == G_BUS_TYPE_SYSTEM;
+  g_signal_connect (bus, "closed", G_CALLBACK (on_bus_closed), self);
+  runner_dbus_bus_own_name (bus, RUNNER_DBUS_NAME);
+  return TRUE;
 }
 
 /**
  * runner_dbus_export:
- * @connection: a message bus connection
+ * @connection: a session bus connection
  *
  * Exports the interface at %RUNNER_DBUS_PATH on @connection and asks for
  * %RUNNER_DBUS_NAME. If another process owns the name, Runner queues for it
@@ -726,41 +551,31 @@ runner_dbus_export (RunnerDbus       *self,
                     GDBusConnection  *connection,
                     GError          **error)
 {
+  g_autoptr(RunnerDbusBus) bus = NULL;
+
   g_return_val_if_fail (RUNNER_IS_DBUS (self), FALSE);
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), FALSE);
-  g_return_val_if_fail (self->connection == NULL, FALSE);
+  g_return_val_if_fail (self->bus == NULL, FALSE);
 
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
-                                         RUNNER_DBUS_PATH, error))
-    return FALSE;
-
-  self->connection = g_object_ref (connection);
-  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), self);
-  self->owner_id = g_bus_own_name_on_connection (connection, RUNNER_DBUS_NAME,
-                                                 G_BUS_NAME_OWNER_FLAGS_NONE,
-                                                 on_name_acquired, on_name_lost, self, NULL);
-  return TRUE;
+  bus = runner_dbus_bus_new_for_connection (connection, G_BUS_TYPE_SESSION, FALSE);
+  return export_on (self, bus, error);
 }
 
 static void
-connected_cb (GObject      *object,
+bus_ready_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
   g_autoptr(RunnerDbus) self = user_data;
-  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(RunnerDbusBus) bus = NULL;
   g_autoptr(GError) error = NULL;
 
-  connection = g_dbus_connection_new_for_address_finish (result, &error);
-  if (connection != NULL && g_cancellable_is_cancelled (self->cancellable))
-    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Stopped");
-  else if (connection != NULL)
-    runner_dbus_export (self, connection, &error);
+  bus = runner_dbus_bus_new_finish (result, &error);
+  if (bus != NULL && !export_on (self, bus, &error))
+    runner_dbus_bus_close (bus);
 
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_message ("Not on D-Bus: %s", error->message);
-  if (connection != NULL && error != NULL)
-    g_dbus_connection_close (connection, NULL, NULL, NULL);
 }
 
 /**
@@ -775,11 +590,8 @@ void
 runner_dbus_start (RunnerDbus     *self,
                    RunnerDbusMode  mode)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
-  GBusType bus_type;
-
   g_return_if_fail (RUNNER_IS_DBUS (self));
+  g_return_if_fail (self->bus == NULL);
 
   if (mode == RUNNER_DBUS_NONE)
     {
@@ -787,72 +599,58 @@ runner_dbus_start (RunnerDbus     *self,
       return;
     }
 
-  address = runner_dbus_get_bus_address (mode, &bus_type, &self->activated, &error);
-  if (address == NULL)
-    {
-      g_message ("Not on D-Bus: %s", error->message);
-      return;
-    }
-
-  g_debug ("Connecting to the %s bus at %s", bus_type_name (bus_type), address);
-  self->check_callers = bus_type != G_BUS_TYPE_SESSION;
-  g_dbus_connection_new_for_address (address,
-                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                     NULL, self->cancellable, connected_cb, g_object_ref (self));
+  runner_dbus_bus_new_async (mode, self->cancellable, bus_ready_cb, g_object_ref (self));
 }
 
 /**
  * runner_dbus_stop:
  *
- * Gives the name back, unexports the object and closes the connection,
+ * Unexports the object, gives the name back and closes the connection,
  * after sending what is queued (the reply to Shutdown() among it). Blocks
  * only for that flush; call it at shutdown.
  */
 void
 runner_dbus_stop (RunnerDbus *self)
 {
-  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(RunnerDbusBus) bus = NULL;
 
   g_return_if_fail (RUNNER_IS_DBUS (self));
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->sync_state_source, g_source_remove);
-  if (self->connection == NULL)
+  if (self->bus == NULL)
     return;
 
   unexport (self);
-  connection = g_steal_pointer (&self->connection);
-  g_dbus_connection_flush_sync (connection, NULL, NULL);
-  g_dbus_connection_close_sync (connection, NULL, NULL);
+  bus = g_steal_pointer (&self->bus);
+  g_signal_handlers_disconnect_by_data (bus, self);
+  runner_dbus_bus_close (bus);
 }
 
 GDBusConnection *
 runner_dbus_get_connection (RunnerDbus *self)
 {
   g_return_val_if_fail (RUNNER_IS_DBUS (self), NULL);
-  return self->connection;
+  return self->bus != NULL ? runner_dbus_bus_get_connection (self->bus) : NULL;
 }
 
 gboolean
 runner_dbus_get_name_owned (RunnerDbus *self)
 {
   g_return_val_if_fail (RUNNER_IS_DBUS (self), FALSE);
-  return self->name_owned;
+  return self->bus != NULL && runner_dbus_bus_get_name_owned (self->bus);
 }
 
 /**
- * runner_dbus_bind_terminals:
- * @terminals: (nullable): the terminal manager, or a stand-in with an
- *   "n-terminals" property
+ * runner_dbus_set_terminals:
+ * @terminals: (nullable): the terminal manager, or %NULL for none
  */
 void
-runner_dbus_bind_terminals (RunnerDbus *self,
-                            GObject    *terminals)
+runner_dbus_set_terminals (RunnerDbus            *self,
+                           RunnerTerminalManager *terminals)
 {
   g_return_if_fail (RUNNER_IS_DBUS (self));
-  g_return_if_fail (terminals == NULL ||
-                    g_object_class_find_property (G_OBJECT_GET_CLASS (terminals), "n-terminals"));
+  g_return_if_fail (terminals == NULL || RUNNER_IS_TERMINAL_MANAGER (terminals));
 
   if (self->terminals != NULL)
     g_signal_handlers_disconnect_by_data (self->terminals, self);
@@ -867,26 +665,6 @@ runner_dbus_bind_terminals (RunnerDbus *self,
 }
 
 /**
- * runner_dbus_bind_sync:
- * @sync: (nullable): the S3 sync or a stand-in with its properties, or
- *   %NULL when sync is off
- */
-void
-runner_dbus_bind_sync (RunnerDbus *self,
-                       GObject    *sync)
-{
-  g_return_if_fail (RUNNER_IS_DBUS (self));
-
-  if (self->sync != NULL)
-    g_signal_handlers_disconnect_by_data (self->sync, self);
-  g_set_object (&self->sync, sync);
-  self->sync_state = sync != NULL ? get_number (sync, "state") : SYNC_STATE_IDLE;
-  if (sync != NULL)
-    g_signal_connect (sync, "notify", G_CALLBACK (on_sync_notify), self);
-  update_sync_state (self);
-}
-
-/**
  * runner_dbus_set_sync:
  * @sync: (nullable): the S3 sync, or %NULL when sync is off
  */
@@ -894,9 +672,19 @@ void
 runner_dbus_set_sync (RunnerDbus *self,
                       RunnerSync *sync)
 {
+  g_return_if_fail (RUNNER_IS_DBUS (self));
   g_return_if_fail (sync == NULL || RUNNER_IS_SYNC (sync));
 
-  runner_dbus_bind_sync (self, G_OBJECT (sync));
+  if (self->sync != NULL)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_set_object (&self->sync, sync);
+  self->sync_state = sync != NULL ? runner_sync_get_state (sync) : RUNNER_SYNC_STATE_IDLE;
+  if (sync != NULL)
+    {
+      g_signal_connect (sync, "notify", G_CALLBACK (on_sync_changed), self);
+      g_signal_connect (sync, "notify::state", G_CALLBACK (on_sync_state), self);
+    }
+  update_sync_state (self);
 }
 
 /* GObject */
@@ -908,13 +696,13 @@ runner_dbus_dispose (GObject *object)
 
   runner_dbus_stop (self);
   /* Not through the setters: no property changes while going away. */
-  if (self->server != NULL)
-    g_signal_handlers_disconnect_by_data (self->server, self);
+  if (self->hub != NULL)
+    g_signal_handlers_disconnect_by_data (self->hub, self);
   if (self->terminals != NULL)
     g_signal_handlers_disconnect_by_data (self->terminals, self);
   if (self->sync != NULL)
     g_signal_handlers_disconnect_by_data (self->sync, self);
-  g_clear_object (&self->server);
+  g_clear_object (&self->hub);
   g_clear_object (&self->terminals);
   g_clear_object (&self->sync);
 
@@ -943,8 +731,8 @@ runner_dbus_get_property (GObject    *object,
     {
     case PROP_UPTIME:
       /* Computed on read: a changing counter is no reason for signals. */
-      g_value_set_uint64 (value, self->server != NULL
-                                 ? (guint64) MAX (runner_server_get_uptime (self->server), 0)
+      g_value_set_uint64 (value, self->hub != NULL
+                                 ? (guint64) MAX (runner_hub_get_uptime (self->hub), 0)
                                  : 0);
       break;
     default:
@@ -961,7 +749,7 @@ runner_dbus_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_UPTIME:
-      /* Read-only in effect: always the server's. */
+      /* Read-only in effect: always the hub's. */
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -998,37 +786,45 @@ runner_dbus_init (RunnerDbus *self)
 
 /**
  * runner_dbus_new:
- * @server: the listening server whose state to show
+ * @config: the configuration
+ * @workspace: the workspace served
+ * @hub: the clients, counted and announced
+ * @terminals: (nullable): the terminals
+ * @port: the port the server listens on
  *
  * Returns: (transfer full): a new #RunnerDbus, not yet on any bus
  */
 RunnerDbus *
-runner_dbus_new (RunnerServer *server)
+runner_dbus_new (RunnerConfig          *config,
+                 RunnerWorkspace       *workspace,
+                 RunnerHub             *hub,
+                 RunnerTerminalManager *terminals,
+                 guint                  port)
 {
   RunnerDbus *self;
   RunnerDbusRunner1 *iface;
-  RunnerConfig *config;
   g_autofree char *root = NULL;
 
-  g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_HUB (hub), NULL);
 
   self = g_object_new (RUNNER_TYPE_DBUS, NULL);
   iface = RUNNER_DBUS_RUNNER1 (self);
-  self->server = g_object_ref (server);
-  config = runner_server_get_config (server);
+  self->hub = g_object_ref (hub);
 
   runner_dbus_runner1_set_version (iface, PACKAGE_VERSION);
   /* D-Bus strings are UTF-8: a root that is not shows with U+FFFD. */
-  root = g_utf8_make_valid (runner_workspace_get_root (runner_server_get_workspace (server)), -1);
+  root = g_utf8_make_valid (runner_workspace_get_root (workspace), -1);
   runner_dbus_runner1_set_workspace (iface, root);
-  runner_dbus_runner1_set_port (iface, runner_server_get_port (server));
+  runner_dbus_runner1_set_port (iface, port);
   runner_dbus_runner1_set_app_port (iface, config->user_port);
-  runner_dbus_runner1_set_clients (iface, runner_server_get_n_clients (server));
-  runner_dbus_bind_terminals (self, G_OBJECT (runner_server_get_terminals (server)));
+  runner_dbus_runner1_set_clients (iface, runner_hub_get_n_clients (hub));
+  runner_dbus_set_terminals (self, terminals);
   update_sync_state (self);
 
-  g_signal_connect (server, "notify::n-clients", G_CALLBACK (on_n_clients), self);
-  g_signal_connect (server, "client-added", G_CALLBACK (on_client_added), self);
-  g_signal_connect (server, "client-removed", G_CALLBACK (on_client_removed), self);
+  g_signal_connect (hub, "notify::n-clients", G_CALLBACK (on_n_clients), self);
+  g_signal_connect (hub, "client-added", G_CALLBACK (on_client_added), self);
+  g_signal_connect (hub, "client-removed", G_CALLBACK (on_client_removed), self);
   return self;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "runner-s3-private.h"
+#include "runner-secrets.h"
 
 #include <glib/gi18n.h>
 
@@ -71,15 +72,15 @@ runner_s3_find_credentials (char   **access_key,
                             char   **session_token,
                             GError **error)
 {
-  const char *env_key = g_getenv ("AWS_ACCESS_KEY_ID");
-  const char *env_secret = g_getenv ("AWS_SECRET_ACCESS_KEY");
+  const char *env_key = runner_secrets_getenv ("AWS_ACCESS_KEY_ID");
+  const char *env_secret = runner_secrets_getenv ("AWS_SECRET_ACCESS_KEY");
   g_autofree char *path = NULL;
   g_autoptr(GHashTable) values = NULL;
   const char *profile;
 
   if (env_key != NULL && env_key[0] != '\0' && env_secret != NULL && env_secret[0] != '\0')
     {
-      const char *token = g_getenv ("AWS_SESSION_TOKEN");
+      const char *token = runner_secrets_getenv ("AWS_SESSION_TOKEN");
 
       *access_key = g_strdup (env_key);
       *secret_key = g_strdup (env_secret);
@@ -87,13 +88,13 @@ runner_s3_find_credentials (char   **access_key,
       return TRUE;
     }
 
-  path = g_strdup (g_getenv ("AWS_SHARED_CREDENTIALS_FILE"));
+  path = g_strdup (runner_secrets_getenv ("AWS_SHARED_CREDENTIALS_FILE"));
   if (path == NULL || path[0] == '\0')
     {
       g_free (path);
       path = g_build_filename (g_get_home_dir (), ".aws", "credentials", NULL);
     }
-  profile = g_getenv ("AWS_PROFILE");
+  profile = runner_secrets_getenv ("AWS_PROFILE");
   if (profile == NULL || profile[0] == '\0')
     profile = "default";
   values = read_credentials_file (path, profile);

@@ -8,12 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "runner-beneath.h"
 #include "runner-error.h"
 
 /*
@@ -98,7 +100,8 @@ split_name (const char  *name,
  * @name: the file to create, relative to @dir_fd
  * @object: (out) (optional): the object's size and ETag
  *
- * Downloads @key into @name atomically: into a temporary file beside it,
+ * Downloads @key into @name atomically: into a temporary file beside it
+ * (named by runner_beneath_temp_name_new(), locked while it is written),
  * checked against the ETag (when it is an MD5) and the length, then renamed
  * over @name. Blocking.
  */
@@ -128,8 +131,10 @@ runner_s3_get_object (RunnerS3        *self,
     }
   for (guint i = 0; i < 100 && fd < 0; i++)
     {
+      g_autofree char *tmp_name = runner_beneath_temp_name_new (base);
+
       g_free (tmp);
-      tmp = g_strdup_printf ("%s.%s.s3-%08x", dir, base, g_random_int ());
+      tmp = g_strconcat (dir, tmp_name, NULL);
       fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd < 0 && errno != EEXIST)
         break;
@@ -142,6 +147,10 @@ runner_s3_get_object (RunnerS3        *self,
                    _("cannot create a file beside “%s”: %s"), name, g_strerror (saved));
       return FALSE;
     }
+  /* Held until the file is renamed: the start-up cleaning of a crash's
+   * temporary files leaves a locked one alone. */
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    g_debug ("cannot lock a temporary file: %s", g_strerror (errno));
 
   runner_s3_request_init (&req, "GET", key);
   req.out_fd = fd;

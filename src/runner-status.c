@@ -10,7 +10,7 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
-#include "runner-dbus.h"
+#include "runner-dbus-bus.h"
 
 /* `runner status`: a short-lived command, so plain blocking D-Bus calls. */
 
@@ -217,7 +217,6 @@ runner_status_main (RunnerConfig  *config,
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) props = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
   g_autofree char *owner = NULL;
   gboolean json = FALSE;
   RunnerDbusMode mode;
@@ -252,12 +251,7 @@ runner_status_main (RunnerConfig  *config,
 
   mode = config->dbus == RUNNER_DBUS_SYSTEM ? RUNNER_DBUS_SYSTEM : RUNNER_DBUS_SESSION;
   bus = mode == RUNNER_DBUS_SYSTEM ? _("system") : _("session");
-  address = runner_dbus_get_bus_address (mode, NULL, NULL, &error);
-  if (address != NULL)
-    connection = g_dbus_connection_new_for_address_sync (address,
-                                                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                         NULL, NULL, &error);
+  connection = runner_dbus_bus_connect_sync (mode, &error);
   if (connection == NULL)
     {
       g_printerr (_("%s: cannot reach the %s bus: %s\n"), g_get_prgname (), bus, error->message);

@@ -88,10 +88,16 @@ run_command (RunnerConfig *config,
   guint term_id, int_id;
   gint64 start = g_get_monotonic_time ();
 
+  if (config->s3_off)
+    {
+      g_printerr (_("%s: S3 sync is off (RUNNER_S3=off): nothing to do\n"), name);
+      return 0;
+    }
   if (config->s3_bucket == NULL || config->s3_bucket[0] == '\0')
     {
-      g_printerr (_("%s: no S3 bucket (S3_BUCKET): nothing to do\n"), name);
-      return 0;
+      g_printerr (_("%s: no S3 bucket (S3_BUCKET); set RUNNER_S3=off if none is intended\n"),
+                  name);
+      return 1;
     }
   self = runner_sync_new (config, &error);
   if (self == NULL)

@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "runner-beneath.h"
 #include "runner-error.h"
 
 /* Plans and actions: what S3 must do so that one path matches the disk
@@ -295,8 +296,9 @@ runner_sync_plan_path (RunnerS3      *s3,
   if (plan->path[0] != '\0' && runner_sync_is_excluded (self, plan->path))
     return TRUE;
 
-  runner_sync_split_rel (plan->path, &dir, &base);
-  dir_fd = runner_sync_open_dir_beneath (self->root_fd, plan->path[0] != '\0' ? dir : "", FALSE, NULL);
+  runner_beneath_split (plan->path, &dir, &base);
+  dir_fd = runner_beneath_open (self->root_fd, self->root, dir, O_PATH | O_DIRECTORY, 0,
+                                RUNNER_BENEATH_NO_SYMLINKS);
   if (dir_fd < 0)
     saved = ENOENT;
   else if (plan->path[0] == '\0')
@@ -412,10 +414,12 @@ run_get (RunnerSync    *self,
   int dir_fd;
   gboolean ok;
 
-  runner_sync_split_rel (action->rel, &dir, &base);
-  dir_fd = runner_sync_open_dir_beneath (self->root_fd, dir, TRUE, error);
+  runner_beneath_split (action->rel, &dir, &base);
+  /* a symbolic link where a directory belongs is not a directory */
+  dir_fd = runner_beneath_ensure_dir (self->root_fd, self->root, dir, RUNNER_BENEATH_NO_SYMLINKS,
+                                      NULL, NULL);
   if (dir_fd < 0)
-    return FALSE;
+    return runner_sync_set_errno_error (error, errno == ELOOP ? ENOTDIR : errno, dir);
   if (base[0] == '\0')
     {
       /* a folder marker */
@@ -440,6 +444,21 @@ run_get (RunnerSync    *self,
   ok = runner_s3_get_object (self->s3, action->key, dir_fd, base, NULL, cancellable, error);
   close (dir_fd);
   return ok;
+}
+
+/* Opens @rel below the root, never through a symbolic link: one there
+ * (at any level) counts as gone. */
+static int
+open_file (RunnerSync  *self,
+           const char  *rel,
+           GError     **error)
+{
+  int fd = runner_beneath_open (self->root_fd, self->root, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0,
+                                RUNNER_BENEATH_NO_SYMLINKS);
+
+  if (fd < 0)
+    runner_sync_set_errno_error (error, errno == ELOOP ? ENOENT : errno, rel);
+  return fd;
 }
 
 static gboolean
@@ -475,7 +494,7 @@ run_action (RunnerS3      *s3,
       g_clear_error (&local_error);
       G_GNUC_FALLTHROUGH;
     case ACTION_PUT:
-      fd = runner_sync_open_file_beneath (self->root_fd, action->rel, &local_error);
+      fd = open_file (self, action->rel, &local_error);
       if (fd < 0)
         {
           /* gone since the plan: its deletion is another change */

@@ -54,7 +54,7 @@ struct _RunnerSync
   gulong           changed_id;
   GPtrArray       *flush_waiters;   /* GTask */
   guint            notify_source;
-  RunnerServer    *server;          /* weak */
+  RunnerBroadcaster *broadcaster;   /* weak */
   gulong           broadcast_id;
 
   guint64          pending_bytes;
@@ -83,8 +83,6 @@ void      runner_sync_update_state     (RunnerSync   *self);
 
 /* ---------------------------------------------------------------- runner-sync-paths.c */
 
-char     *runner_sync_normalize_path    (RunnerSync   *self,
-                                         const char   *path);
 gboolean  runner_sync_paths_overlap     (const char   *a,
                                          const char   *b);
 gboolean  runner_sync_is_excluded       (RunnerSync   *self,
@@ -93,16 +91,6 @@ char     *runner_sync_key_for           (RunnerSync   *self,
                                          const char   *rel);
 char     *runner_sync_rel_for_key       (RunnerSync   *self,
                                          const char   *key);
-int       runner_sync_open_dir_beneath  (int           root_fd,
-                                         const char   *rel,
-                                         gboolean      create,
-                                         GError      **error);
-void      runner_sync_split_rel         (const char   *rel,
-                                         char        **dir,
-                                         const char  **base);
-int       runner_sync_open_file_beneath (int           root_fd,
-                                         const char   *rel,
-                                         GError      **error);
 
 /* ---------------------------------------------------------------- runner-sync-journal.c */
 
@@ -172,6 +160,6 @@ void      runner_sync_pump             (RunnerSync      *self);
 
 /* ---------------------------------------------------------------- runner-sync-events.c */
 
-void      runner_sync_detach_server    (RunnerSync      *self);
+void      runner_sync_detach           (RunnerSync      *self);
 
 G_END_DECLS

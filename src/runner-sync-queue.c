@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "runner-beneath.h"
 #include "runner-error.h"
 
 /* The queue: one entry per dirty path, fed by the workspace's ::changed
@@ -408,7 +409,7 @@ runner_sync_queue (RunnerSync            *self,
   g_return_if_fail (path != NULL);
   g_return_if_fail (self->started);
 
-  rel = runner_sync_normalize_path (self, path);
+  rel = runner_beneath_normalize (path, -1, self->root, NULL);
   if (rel == NULL)
     {
       g_debug ("Not syncing a path outside the workspace: %s", path);
@@ -417,7 +418,9 @@ runner_sync_queue (RunnerSync            *self,
 
   if (kind == RUNNER_WORKSPACE_CHANGE_RENAMED)
     {
-      g_autofree char *to = runner_sync_normalize_path (self, other_path);
+      g_autofree char *to = other_path != NULL
+                            ? runner_beneath_normalize (other_path, -1, self->root, NULL)
+                            : NULL;
 
       if (to != NULL)
         add_change (self, to, rel[0] != '\0' && !runner_sync_is_excluded (self, rel) ? rel : NULL);

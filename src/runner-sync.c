@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "runner-config.h"
+#include "runner-enum-nick.h"
 #include "runner-error.h"
 
 /*
@@ -202,19 +203,6 @@ runner_sync_get_journal_path (RunnerSync *self)
   return self->journal_path;
 }
 
-static const char *
-state_name (RunnerSyncState state)
-{
-  switch (state)
-    {
-    case RUNNER_SYNC_STATE_SYNCING: return "syncing";
-    case RUNNER_SYNC_STATE_ERROR: return "error";
-    case RUNNER_SYNC_STATE_IDLE:
-    default:
-      return "idle";
-    }
-}
-
 /**
  * runner_sync_to_json:
  * @self: a #RunnerSync
@@ -241,7 +229,7 @@ runner_sync_to_json (RunnerSync *self)
   json_builder_set_member_name (builder, "prefix");
   json_builder_add_string_value (builder, self->prefix);
   json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, state_name (self->state));
+  json_builder_add_string_value (builder, runner_enum_get_nick (RUNNER_TYPE_SYNC_STATE, self->state));
   json_builder_set_member_name (builder, "pending");
   json_builder_add_int_value (builder, g_hash_table_size (self->entries));
   json_builder_set_member_name (builder, "pendingBytes");
@@ -298,7 +286,7 @@ runner_sync_get_property (GObject    *object,
       g_value_set_int64 (value, self->last_success);
       break;
     case PROP_STATE:
-      g_value_set_uint (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -316,7 +304,7 @@ runner_sync_dispose (GObject *object)
   if (self->workspace != NULL)
     g_clear_signal_handler (&self->changed_id, self->workspace);
   g_clear_object (&self->workspace);
-  runner_sync_detach_server (self);
+  runner_sync_detach (self);
   /* every line queued for the journal reaches it */
   if (self->journal_pool != NULL)
     {
@@ -381,8 +369,7 @@ runner_sync_class_init (RunnerSyncClass *klass)
     g_param_spec_int64 ("last-success", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_STATE] =
-    g_param_spec_uint ("state", NULL, NULL, RUNNER_SYNC_STATE_IDLE, RUNNER_SYNC_STATE_ERROR,
-                       RUNNER_SYNC_STATE_IDLE,
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_SYNC_STATE, RUNNER_SYNC_STATE_IDLE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -421,6 +408,41 @@ normalize_prefix (const char *prefix)
   if (trimmed[0] == '\0' || g_str_has_suffix (trimmed, "/"))
     return g_steal_pointer (&trimmed);
   return g_strconcat (trimmed, "/", NULL);
+}
+
+/* A prefix must name one workspace: at least one non-empty segment beneath
+ * @root (RUNNER_S3_ROOT, `code/`), never the whole bucket or root. */
+static gboolean
+check_prefix (const char  *prefix,
+              const char  *root,
+              GError     **error)
+{
+  g_autofree char *normal = normalize_prefix (prefix);
+  g_autofree char *normal_root = normalize_prefix (root);
+  g_auto(GStrv) segments = NULL;
+  gboolean named = FALSE;
+
+  if (normal[0] == '\0')
+    {
+      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                           _("No workspace prefix: set REPL_ID or S3_PREFIX "
+                             "(refusing to sync the whole bucket)"));
+      return FALSE;
+    }
+  if (g_str_has_prefix (normal, normal_root))
+    {
+      segments = g_strsplit (normal + strlen (normal_root), "/", -1);
+      for (guint i = 0; segments[i] != NULL; i++)
+        named = named || segments[i][0] != '\0';
+    }
+  if (!named)
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   _("The S3 prefix “%s” names no workspace under “%s” (RUNNER_S3_ROOT)"),
+                   normal, normal_root);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -549,6 +571,8 @@ runner_sync_new (RunnerConfig  *config,
                            _("S3 sync is off: no bucket (S3_BUCKET)"));
       return NULL;
     }
+  if (!check_prefix (config->s3_prefix, config->s3_root, error))
+    return NULL;
   s3 = runner_s3_new (config->s3_bucket, config->s3_region, config->s3_endpoint, error);
   if (s3 == NULL)
     return NULL;

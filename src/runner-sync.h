@@ -6,8 +6,10 @@
 #include <json-glib/json-glib.h>
 
 #include "runner-config.h"
+#include "runner-enums.h"
 #include "runner-s3.h"
-#include "runner-server.h"
+#include "runner-broadcaster.h"
+#include "runner-registry.h"
 #include "runner-workspace.h"
 
 G_BEGIN_DECLS
@@ -24,12 +26,14 @@ G_DECLARE_FINAL_TYPE (RunnerSync, runner_sync, RUNNER, SYNC, GObject)
  * @RUNNER_SYNC_STATE_IDLE: nothing pending
  * @RUNNER_SYNC_STATE_SYNCING: changes are pending or being sent
  * @RUNNER_SYNC_STATE_ERROR: the last attempt failed; it will be tried again
+ *
+ * The nicks are the names `sync:state` and D-Bus's SyncState carry.
  */
 typedef enum
 {
-  RUNNER_SYNC_STATE_IDLE,
-  RUNNER_SYNC_STATE_SYNCING,
-  RUNNER_SYNC_STATE_ERROR,
+  RUNNER_SYNC_STATE_IDLE,     /*< nick=idle >*/
+  RUNNER_SYNC_STATE_SYNCING,  /*< nick=syncing >*/
+  RUNNER_SYNC_STATE_ERROR,    /*< nick=error >*/
 } RunnerSyncState;
 
 RunnerSync *runner_sync_new               (RunnerConfig          *config,
@@ -49,8 +53,9 @@ gboolean    runner_sync_start             (RunnerSync            *self,
 void        runner_sync_watch             (RunnerSync            *self,
                                            RunnerWorkspace       *workspace);
 void        runner_sync_attach            (RunnerSync            *self,
-                                           RunnerServer          *server);
-void        runner_sync_attach_off        (RunnerServer          *server);
+                                           RunnerBroadcaster     *broadcaster,
+                                           RunnerRegistry        *registry);
+void        runner_sync_add_unavailable   (RunnerRegistry        *registry);
 void        runner_sync_queue             (RunnerSync            *self,
                                            RunnerWorkspaceChange  kind,
                                            const char            *path,

@@ -20,6 +20,7 @@
 #include <glib-unix.h>
 
 #include "runner-error.h"
+#include "runner-json.h"
 #include "runner-reaper.h"
 #include "runner-ring.h"
 #include "runner-sandbox.h"
@@ -115,7 +116,7 @@ enum {
   PROP_PID,
   PROP_COLS,
   PROP_ROWS,
-  PROP_ALIVE,
+  PROP_STATE,
   N_PROPS
 };
 
@@ -234,12 +235,12 @@ small_message (RunnerTerminal *self,
 
 /* Where terminal output is escaped before it is copied, at its final size,
  * into a frame (main thread only, like read_buffer). */
-static char escape_buffer[CHUNK_SIZE * RUNNER_UTF8_JSON_EXPANSION];
+static char escape_buffer[CHUNK_SIZE * RUNNER_JSON_ESCAPE_EXPANSION];
 
 /* `{"data":"...","id":ID,"seq":END}` for the bytes [from, end), built by
  * hand: escaping is the only per-byte work. It is written straight into the
- * Socket.IO frame, the form most clients take. Clients that share a cursor
- * (the usual case) share one message. */
+ * message's buffer, which the transport most clients take frames in place.
+ * Clients that share a cursor (the usual case) share one message. */
 static RunnerMessage *
 data_message (RunnerTerminal *self,
               guint64         from,
@@ -250,8 +251,8 @@ data_message (RunnerTerminal *self,
   const guint8 *bytes;
   g_autofree guint8 *linear = NULL;
   char tail[64];
-  gsize escaped, offset, tail_len;
-  GString *frame;
+  gsize escaped, tail_len;
+  GString *buffer;
 
   if (self->cached != NULL && self->cached_from == from && self->cached_end == end)
     return runner_message_ref (self->cached);
@@ -266,19 +267,18 @@ data_message (RunnerTerminal *self,
       bytes = linear;
     }
 
-  escaped = runner_utf8_escape_json (bytes, len, escape_buffer);
+  escaped = runner_json_escape (bytes, len, escape_buffer);
   tail_len = g_snprintf (tail, sizeof tail, ",\"seq\":%" G_GUINT64_FORMAT "}", end);
-  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "terminal:data",
+  buffer = runner_message_buffer_new ("terminal:data",
                                       escaped + strlen (self->id_json) + tail_len + 16);
-  offset = frame->len;
-  g_string_append (frame, "{\"data\":\"");
-  g_string_append_len (frame, escape_buffer, escaped);
-  g_string_append (frame, "\",\"id\":");
-  g_string_append (frame, self->id_json);
-  g_string_append_len (frame, tail, tail_len);
+  g_string_append (buffer, "{\"data\":\"");
+  g_string_append_len (buffer, escape_buffer, escaped);
+  g_string_append (buffer, "\",\"id\":");
+  g_string_append (buffer, self->id_json);
+  g_string_append_len (buffer, tail, tail_len);
 
   g_clear_pointer (&self->cached, runner_message_unref);
-  self->cached = runner_message_frame_end (frame, RUNNER_FRAME_SIO, "terminal:data", offset);
+  self->cached = runner_message_new_from_buffer ("terminal:data", buffer);
   self->cached_from = from;
   self->cached_end = end;
   return runner_message_ref (self->cached);
@@ -630,6 +630,9 @@ child_setup (gpointer user_data)
       signal (sig, SIG_DFL);
   sigemptyset (&mask);
   sigprocmask (SIG_SETMASK, &mask, NULL);
+
+  /* last: the steps above may need Runner's privileges */
+  runner_user_child_setup (user_data);
 }
 
 static int
@@ -723,7 +726,7 @@ on_child_exited (GObject      *object,
   if (!self->closing)
     hang_up_session (self);
 
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALIVE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
   g_signal_emit (self, signals[EXITED], 0, self->exit_code, self->exit_signal);
   flush (self);
 
@@ -784,14 +787,17 @@ spawn (RunnerTerminal               *self,
   if (slave < 0)
     return FALSE;
 
-  env = child_environ (shell, options->cwd);
+  env = runner_user_environ (options->user, child_environ (shell, options->cwd));
+  /* the user's own terminal, as login makes it */
+  if (options->user != NULL && options->user->change && fchown (slave, options->user->uid, -1) != 0)
+    g_debug ("Terminal %s: fchown: %s", self->id, g_strerror (errno));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_subprocess_launcher_set_environ (launcher, env);
   g_subprocess_launcher_set_cwd (launcher, options->cwd);
   g_subprocess_launcher_take_stdin_fd (launcher, dup (slave));
   g_subprocess_launcher_take_stdout_fd (launcher, dup (slave));
   g_subprocess_launcher_take_stderr_fd (launcher, slave);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, (gpointer) options->user, NULL);
 
   self->subprocess = g_subprocess_launcher_spawnv (launcher, command, error);
   if (self->subprocess == NULL)
@@ -1001,8 +1007,8 @@ runner_terminal_get_property (GObject    *object,
     case PROP_ROWS:
       g_value_set_uint (value, self->rows);
       break;
-    case PROP_ALIVE:
-      g_value_set_boolean (value, runner_terminal_is_alive (self));
+    case PROP_STATE:
+      g_value_set_enum (value, runner_terminal_get_state (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1049,9 +1055,10 @@ runner_terminal_class_init (RunnerTerminalClass *klass)
   properties[PROP_ROWS] =
     g_param_spec_uint ("rows", NULL, NULL, 0, RUNNER_TERMINAL_MAX_SIZE, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_ALIVE] =
-    g_param_spec_boolean ("alive", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, RUNNER_TYPE_TERMINAL_STATE,
+                       RUNNER_TERMINAL_STATE_RUNNING,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1126,6 +1133,7 @@ runner_terminal_options_init (RunnerTerminalOptions *options,
   options->scrollback = config->scrollback > 0 ? config->scrollback : 1024 * 1024;
   options->sandbox = config->sandbox;
   options->sandbox_network = config->sandbox_network;
+  options->user = config->user;
   options->cols = 120;
   options->rows = 40;
 }
@@ -1206,12 +1214,19 @@ runner_terminal_get_rows (RunnerTerminal *self)
   return self->rows;
 }
 
+RunnerTerminalState
+runner_terminal_get_state (RunnerTerminal *self)
+{
+  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), RUNNER_TERMINAL_STATE_EXITED);
+  return self->subprocess != NULL && !self->exited ? RUNNER_TERMINAL_STATE_RUNNING
+                                                   : RUNNER_TERMINAL_STATE_EXITED;
+}
+
 /* Whether the shell is still running. */
 gboolean
 runner_terminal_is_alive (RunnerTerminal *self)
 {
-  g_return_val_if_fail (RUNNER_IS_TERMINAL (self), FALSE);
-  return self->subprocess != NULL && !self->exited;
+  return runner_terminal_get_state (self) == RUNNER_TERMINAL_STATE_RUNNING;
 }
 
 /* The offset just past the newest output byte. */

@@ -6,6 +6,7 @@
 
 #include "runner-client.h"
 #include "runner-config.h"
+#include "runner-enums.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,18 @@ G_DECLARE_FINAL_TYPE (RunnerTerminal, runner_terminal, RUNNER, TERMINAL, GObject
 
 #define RUNNER_TERMINAL_MIN_SIZE 1
 #define RUNNER_TERMINAL_MAX_SIZE 1000
+
+/**
+ * RunnerTerminalState:
+ * @RUNNER_TERMINAL_STATE_RUNNING: the shell runs
+ * @RUNNER_TERMINAL_STATE_EXITED: the shell has exited (its output may still
+ *   be read and replayed)
+ */
+typedef enum
+{
+  RUNNER_TERMINAL_STATE_RUNNING,  /*< nick=running >*/
+  RUNNER_TERMINAL_STATE_EXITED,   /*< nick=exited >*/
+} RunnerTerminalState;
 
 /**
  * RunnerTerminalOptions:
@@ -37,6 +50,7 @@ typedef struct
   gsize              scrollback;
   RunnerSandboxMode  sandbox;
   gboolean           sandbox_network;
+  const RunnerUser  *user;        /* nullable: Runner's own */
   guint              cols;
   guint              rows;
   guint64            start_seq;
@@ -53,6 +67,7 @@ const char     *runner_terminal_get_id          (RunnerTerminal               *s
 GPid            runner_terminal_get_pid         (RunnerTerminal               *self);
 guint           runner_terminal_get_cols        (RunnerTerminal               *self);
 guint           runner_terminal_get_rows        (RunnerTerminal               *self);
+RunnerTerminalState runner_terminal_get_state  (RunnerTerminal               *self);
 gboolean        runner_terminal_is_alive        (RunnerTerminal               *self);
 guint64         runner_terminal_get_seq         (RunnerTerminal               *self);
 gboolean        runner_terminal_get_exit_status (RunnerTerminal               *self,

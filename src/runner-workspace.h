@@ -5,6 +5,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "runner-beneath.h"
+
 G_BEGIN_DECLS
 
 #define RUNNER_TYPE_WORKSPACE (runner_workspace_get_type ())
@@ -12,7 +14,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (RunnerWorkspace, runner_workspace, RUNNER, WORKSPACE, GObject)
 
 /* The virtual root every client sees, in every deployment. */
-#define RUNNER_WORKSPACE_VIRTUAL_ROOT "/workspace"
+#define RUNNER_WORKSPACE_VIRTUAL_ROOT RUNNER_BENEATH_VIRTUAL_ROOT
 
 /**
  * RunnerWorkspaceChange:
@@ -66,7 +68,6 @@ char            *runner_workspace_resolve_len       (RunnerWorkspace      *self,
                                                      const char           *path,
                                                      gssize                length,
                                                      GError              **error);
-gboolean         runner_workspace_names_directory   (const char           *path);
 char            *runner_workspace_to_virtual        (RunnerWorkspace      *self,
                                                      const char           *relative);
 int              runner_workspace_open_beneath      (RunnerWorkspace      *self,

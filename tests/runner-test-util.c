@@ -2,7 +2,9 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #include "config.h"
 
+#include <grp.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <glib/gstdio.h>
@@ -180,6 +182,9 @@ child_setup (gpointer user_data)
 
       setrlimit (RLIMIT_NOFILE, &limit);
     }
+  if (server->uid > 0 && (setgroups (0, NULL) != 0 || setgid (server->uid) != 0 ||
+                          setuid (server->uid) != 0))
+    _exit (126);
 }
 
 static gboolean

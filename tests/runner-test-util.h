@@ -34,6 +34,7 @@ typedef struct
   int          exit_status;
   GCancellable *cancellable;
   guint        fd_limit;   /* RLIMIT_NOFILE (soft and hard) for the runner; 0 leaves it */
+  guint        uid;        /* uid and gid the runner runs as (the test is root); 0 leaves them */
 } RunnerTestServer;
 
 RunnerTestServer *runner_test_server_new       (void);

@@ -9,7 +9,8 @@
 #include <sys/prctl.h>
 #include <glib/gstdio.h>
 
-#include "runner-dbus-private.h"
+#include "runner-daemon.h"
+#include "runner-dbus.h"
 #include "runner-error.h"
 #include "runner-s3.h"
 #include "runner-test-util.h"
@@ -1451,171 +1452,14 @@ test_status (Fixture       *f,
   g_assert_null (f->owner);
 }
 
-/* In process: RunnerDbus on a real RunnerServer, with stand-ins for the
- * terminal manager and the S3 sync (objects with their properties). The
- * service and the client share this thread, so every call is async. */
-
-enum
-{
-  FAKE_STATE_IDLE,
-  FAKE_STATE_SYNCING,
-  FAKE_STATE_ERROR,
-};
-
-#define FAKE_TYPE_SYNC (fake_sync_get_type ())
-G_DECLARE_FINAL_TYPE (FakeSync, fake_sync, FAKE, SYNC, GObject)
-
-struct _FakeSync
-{
-  GObject  parent_instance;
-  guint    pending;
-  guint64  pending_bytes;
-  guint    in_flight;
-  char    *last_error;
-  gint64   last_success;
-  guint    state;
-};
-
-G_DEFINE_FINAL_TYPE (FakeSync, fake_sync, G_TYPE_OBJECT)
-
-enum
-{
-  FAKE_PROP_0,
-  FAKE_PROP_PENDING,
-  FAKE_PROP_PENDING_BYTES,
-  FAKE_PROP_IN_FLIGHT,
-  FAKE_PROP_LAST_ERROR,
-  FAKE_PROP_LAST_SUCCESS,
-  FAKE_PROP_STATE,
-  FAKE_PROP_N_TERMINALS,
-};
-
-static void
-fake_sync_get_property (GObject    *object,
-                        guint       prop_id,
-                        GValue     *value,
-                        GParamSpec *pspec)
-{
-  FakeSync *self = FAKE_SYNC (object);
-
-  switch (prop_id)
-    {
-    case FAKE_PROP_PENDING: g_value_set_uint (value, self->pending); break;
-    case FAKE_PROP_PENDING_BYTES: g_value_set_uint64 (value, self->pending_bytes); break;
-    case FAKE_PROP_IN_FLIGHT: g_value_set_uint (value, self->in_flight); break;
-    case FAKE_PROP_LAST_ERROR: g_value_set_string (value, self->last_error); break;
-    case FAKE_PROP_LAST_SUCCESS: g_value_set_int64 (value, self->last_success); break;
-    case FAKE_PROP_STATE: g_value_set_uint (value, self->state); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-fake_sync_set_property (GObject      *object,
-                        guint         prop_id,
-                        const GValue *value,
-                        GParamSpec   *pspec)
-{
-  FakeSync *self = FAKE_SYNC (object);
-
-  switch (prop_id)
-    {
-    case FAKE_PROP_PENDING: self->pending = g_value_get_uint (value); break;
-    case FAKE_PROP_PENDING_BYTES: self->pending_bytes = g_value_get_uint64 (value); break;
-    case FAKE_PROP_IN_FLIGHT: self->in_flight = g_value_get_uint (value); break;
-    case FAKE_PROP_LAST_ERROR: g_free (self->last_error); self->last_error = g_value_dup_string (value); break;
-    case FAKE_PROP_LAST_SUCCESS: self->last_success = g_value_get_int64 (value); break;
-    case FAKE_PROP_STATE: self->state = g_value_get_uint (value); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-fake_sync_finalize (GObject *object)
-{
-  g_free (FAKE_SYNC (object)->last_error);
-  G_OBJECT_CLASS (fake_sync_parent_class)->finalize (object);
-}
-
-static void
-fake_sync_class_init (FakeSyncClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
-
-  object_class->get_property = fake_sync_get_property;
-  object_class->set_property = fake_sync_set_property;
-  object_class->finalize = fake_sync_finalize;
-  g_object_class_install_property (object_class, FAKE_PROP_PENDING,
-                                   g_param_spec_uint ("pending", NULL, NULL, 0, G_MAXUINT, 0, flags));
-  g_object_class_install_property (object_class, FAKE_PROP_PENDING_BYTES,
-                                   g_param_spec_uint64 ("pending-bytes", NULL, NULL, 0, G_MAXUINT64, 0, flags));
-  g_object_class_install_property (object_class, FAKE_PROP_IN_FLIGHT,
-                                   g_param_spec_uint ("in-flight", NULL, NULL, 0, G_MAXUINT, 0, flags));
-  g_object_class_install_property (object_class, FAKE_PROP_LAST_ERROR,
-                                   g_param_spec_string ("last-error", NULL, NULL, NULL, flags));
-  g_object_class_install_property (object_class, FAKE_PROP_LAST_SUCCESS,
-                                   g_param_spec_int64 ("last-success", NULL, NULL, 0, G_MAXINT64, 0, flags));
-  g_object_class_install_property (object_class, FAKE_PROP_STATE,
-                                   g_param_spec_uint ("state", NULL, NULL, 0, 2, 0, flags));
-}
-
-static void
-fake_sync_init (FakeSync *self)
-{
-}
-
-#define FAKE_TYPE_TERMINALS (fake_terminals_get_type ())
-G_DECLARE_FINAL_TYPE (FakeTerminals, fake_terminals, FAKE, TERMINALS, GObject)
-
-struct _FakeTerminals
-{
-  GObject parent_instance;
-  guint   n_terminals;
-};
-
-G_DEFINE_FINAL_TYPE (FakeTerminals, fake_terminals, G_TYPE_OBJECT)
-
-static void
-fake_terminals_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  g_value_set_uint (value, FAKE_TERMINALS (object)->n_terminals);
-}
-
-static void
-fake_terminals_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  FAKE_TERMINALS (object)->n_terminals = g_value_get_uint (value);
-}
-
-static void
-fake_terminals_class_init (FakeTerminalsClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->get_property = fake_terminals_get_property;
-  object_class->set_property = fake_terminals_set_property;
-  g_object_class_install_property (object_class, FAKE_PROP_N_TERMINALS,
-                                   g_param_spec_uint ("n-terminals", NULL, NULL, 0, G_MAXUINT, 0,
-                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
-}
-
-static void
-fake_terminals_init (FakeTerminals *self)
-{
-}
+/* In process: RunnerDbus on the parts of a real RunnerDaemon (built, not
+ * listening): its hub and terminal manager, and a RunnerSync against the S3 test server. The service and the client share
+ * this thread, so every call is async. */
 
 typedef struct
 {
   RunnerConfig    *config;
-  RunnerWorkspace *workspace;
-  RunnerServer    *server;
+  RunnerDaemon    *daemon;
   RunnerDbus      *dbus;
   GDBusConnection *connection;  /* the service's own */
   guint            n_quit_requested;
@@ -1632,10 +1476,9 @@ in_process_new (Fixture *f)
   p->config->port = 0;
   g_free (p->config->token);
   p->config->token = g_strdup (TOKEN);
-  p->workspace = runner_workspace_new (root, &error);
-  g_assert_no_error (error);
-  p->server = runner_server_new (p->config, p->workspace);
-  g_assert_true (runner_server_listen (p->server, &error));
+  g_free (p->config->workspace);
+  p->config->workspace = g_strdup (root);
+  p->daemon = runner_daemon_new (p->config, &error);
   g_assert_no_error (error);
 
   p->connection = g_dbus_connection_new_for_address_sync (f->address,
@@ -1643,7 +1486,9 @@ in_process_new (Fixture *f)
                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                           NULL, NULL, &error);
   g_assert_no_error (error);
-  p->dbus = runner_dbus_new (p->server);
+  p->dbus = runner_dbus_new (p->config, runner_daemon_get_workspace (p->daemon),
+                             runner_daemon_get_hub (p->daemon),
+                             runner_daemon_get_terminals (p->daemon), 0);
   g_assert_true (runner_dbus_export (p->dbus, p->connection, &error));
   g_assert_no_error (error);
   wait_for (f, has_owner, "the in-process RunnerDbus to own the name");
@@ -1651,14 +1496,22 @@ in_process_new (Fixture *f)
   return p;
 }
 
+static gboolean
+no_terminal_runs (gpointer user_data)
+{
+  InProcess *p = user_data;
+
+  return runner_terminal_manager_get_n_running (runner_daemon_get_terminals (p->daemon)) == 0;
+}
+
 static void
 in_process_free (InProcess *p)
 {
   runner_dbus_stop (p->dbus);
   g_clear_object (&p->dbus);
-  runner_server_shutdown (p->server);
-  g_clear_object (&p->server);
-  g_clear_object (&p->workspace);
+  runner_daemon_shutdown (p->daemon);
+  runner_test_wait_or_fail (no_terminal_runs, p, TIMEOUT_MS, "the shells to be gone");
+  g_clear_object (&p->daemon);
   g_clear_object (&p->connection);
   runner_config_free (p->config);
   g_free (p);
@@ -1696,6 +1549,7 @@ make_proxy_async (Fixture *f)
 typedef struct
 {
   gboolean  done;
+  GVariant *reply;
   GError   *error;
 } CallResult;
 
@@ -1705,9 +1559,8 @@ call_done_cb (GObject      *object,
               gpointer      user_data)
 {
   CallResult *call = user_data;
-  g_autoptr(GVariant) reply = NULL;
 
-  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (object), result, &call->error);
+  call->reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (object), result, &call->error);
   call->done = TRUE;
 }
 
@@ -1723,12 +1576,19 @@ call_async (Fixture    *f,
             const char *method,
             GVariant   *parameters)
 {
-  CallResult call = { FALSE, NULL };
+  CallResult call = { FALSE, NULL, NULL };
 
   g_dbus_proxy_call (G_DBUS_PROXY (f->proxy), method, parameters, G_DBUS_CALL_FLAGS_NONE,
                      TIMEOUT_MS, NULL, call_done_cb, &call);
   runner_test_wait_or_fail (call_done, &call, TIMEOUT_MS, method);
+  g_clear_pointer (&call.reply, g_variant_unref);
   return call.error;
+}
+
+static gboolean
+proxy_terminals_is_1 (Fixture *f)
+{
+  return runner_dbus_runner1_get_terminals (f->proxy) == 1;
 }
 
 static gboolean
@@ -1769,6 +1629,8 @@ sync_enabled_idle (Fixture *f)
   return proxy_sync_is (f, "enabled", "true") && proxy_sync_is (f, "state", "'idle'");
 }
 
+/* One upload under way (the S3 client sends one at a time), three files
+ * of 100 bytes waiting. */
 static gboolean
 sync_busy (Fixture *f)
 {
@@ -1814,50 +1676,179 @@ on_quit_requested (RunnerDbus *dbus,
   p->n_quit_requested++;
 }
 
+/* A gate in front of the S3 test server: connections wait at it until it
+ * opens, then go through to the server's port. */
+typedef struct
+{
+  GSocketService *service;
+  guint16         port;
+  guint           target_port;
+  gboolean        open;
+  GPtrArray      *held;  /* of GSocketConnection */
+} S3Gate;
+
+static void
+gate_relay (S3Gate            *gate,
+            GSocketConnection *connection)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) upstream = NULL;
+
+  /* Nothing there (the server was stopped): the S3 client sees the
+   * connection close. */
+  upstream = g_socket_client_connect_to_host (client, "127.0.0.1", gate->target_port, NULL, NULL);
+  if (upstream == NULL)
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      return;
+    }
+  /* Either side closing closes both: a kept-alive connection goes with the
+   * server. */
+  g_io_stream_splice_async (G_IO_STREAM (connection), G_IO_STREAM (upstream),
+                            G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+                            G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+}
+
+static gboolean
+on_gate_incoming (GSocketService    *service,
+                  GSocketConnection *connection,
+                  GObject           *source,
+                  S3Gate            *gate)
+{
+  if (gate->open)
+    gate_relay (gate, connection);
+  else
+    g_ptr_array_add (gate->held, g_object_ref (connection));
+  return TRUE;
+}
+
+static void
+gate_start (S3Gate *gate,
+            guint   target_port)
+{
+  g_autoptr(GError) error = NULL;
+
+  gate->service = g_socket_service_new ();
+  gate->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (gate->service), NULL, &error);
+  g_assert_no_error (error);
+  gate->target_port = target_port;
+  gate->held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_signal_connect (gate->service, "incoming", G_CALLBACK (on_gate_incoming), gate);
+}
+
+static void
+gate_open (S3Gate *gate)
+{
+  gate->open = TRUE;
+  for (guint i = 0; i < gate->held->len; i++)
+    gate_relay (gate, g_ptr_array_index (gate->held, i));
+  g_ptr_array_set_size (gate->held, 0);
+}
+
+static void
+gate_stop (S3Gate *gate)
+{
+  g_socket_service_stop (gate->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (gate->service));
+  g_clear_object (&gate->service);
+  g_clear_pointer (&gate->held, g_ptr_array_unref);
+}
+
+static gboolean
+gate_holds_one (gpointer user_data)
+{
+  return ((S3Gate *) user_data)->held->len == 1;
+}
+
+/* Opens a terminal over D-Bus and returns its id. */
+static char *
+open_terminal_async (Fixture *f)
+{
+  CallResult call = { FALSE, NULL, NULL };
+  g_autoptr(GVariant) reply = NULL;
+  char *id = NULL;
+
+  g_dbus_proxy_call (G_DBUS_PROXY (f->proxy), "OpenTerminal", g_variant_new ("(uu)", 80, 24),
+                     G_DBUS_CALL_FLAGS_NONE, TIMEOUT_MS, NULL, call_done_cb, &call);
+  runner_test_wait_or_fail (call_done, &call, TIMEOUT_MS, "OpenTerminal");
+  g_assert_no_error (call.error);
+  reply = g_steal_pointer (&call.reply);
+  g_variant_get (reply, "(s)", &id);
+  return id;
+}
+
 static void
 test_in_process_terminals (Fixture       *f,
                            gconstpointer  data)
 {
   InProcess *p = in_process_new (f);
-  g_autoptr(FakeTerminals) terminals = g_object_new (FAKE_TYPE_TERMINALS, NULL);
+  RunnerTerminalManager *terminals = runner_daemon_get_terminals (p->daemon);
   g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
 
   make_proxy_async (f);
   g_assert_cmpuint (runner_dbus_runner1_get_terminals (f->proxy), ==, 0);
 
   /* No manager: Unavailable, after the size check. */
-  runner_dbus_bind_terminals (p->dbus, NULL);
+  runner_dbus_set_terminals (p->dbus, NULL);
   error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 0, 24));
   assert_remote_error (error, RUNNER_ERROR_INVALID, "io.github.runner.Runner1.Error.Invalid");
   g_clear_error (&error);
   error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 80, 24));
   assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
   g_clear_error (&error);
+  g_assert_cmpuint (runner_terminal_manager_get_n_terminals (terminals), ==, 0);
 
-  /* Terminals follows the manager's n-terminals; a stand-in opens none. */
-  runner_dbus_bind_terminals (p->dbus, G_OBJECT (terminals));
-  error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 80, 24));
-  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
-  g_clear_error (&error);
-  g_object_set (terminals, "n-terminals", 2, NULL);
+  /* Terminals follows the manager, whoever opens them. */
+  runner_dbus_set_terminals (p->dbus, terminals);
+  first = open_terminal_async (f);
+  wait_for (f, proxy_terminals_is_1, "Terminals to be 1");
+  second = runner_terminal_manager_open (terminals, 80, 24, &error);
+  g_assert_no_error (error);
   wait_for (f, proxy_terminals_is_2, "Terminals to be 2");
-  g_object_set (terminals, "n-terminals", 0, NULL);
+  g_assert_true (runner_terminal_manager_close (terminals, first, &error));
+  g_assert_no_error (error);
+  g_assert_true (runner_terminal_manager_close (terminals, second, &error));
+  g_assert_no_error (error);
   wait_for (f, proxy_terminals_is_0, "Terminals to be 0");
-  g_object_set (terminals, "n-terminals", 2, NULL);
+  g_clear_pointer (&first, g_free);
+  g_clear_pointer (&second, g_free);
+  first = runner_terminal_manager_open (terminals, 80, 24, &error);
+  g_assert_no_error (error);
+  second = open_terminal_async (f);
   wait_for (f, proxy_terminals_is_2, "Terminals to be 2 again");
-  runner_dbus_bind_terminals (p->dbus, NULL);
+  runner_dbus_set_terminals (p->dbus, NULL);
   wait_for (f, proxy_terminals_is_0, "Terminals to be 0 without a manager");
   /* Let go of it: a change no longer shows (the round trip after it
    * would bring a PropertiesChanged first). */
-  g_object_set (terminals, "n-terminals", 5, NULL);
+  third = runner_terminal_manager_open (terminals, 80, 24, &error);
+  g_assert_no_error (error);
   error = call_async (f, "OpenTerminal", g_variant_new ("(uu)", 0, 0));
   g_assert_nonnull (error);
   g_clear_error (&error);
   drain_main_context ();
+  g_assert_cmpuint (runner_terminal_manager_get_n_terminals (terminals), ==, 3);
   g_assert_cmpuint (runner_dbus_runner1_get_terminals (f->proxy), ==, 0);
   g_assert_cmpuint (runner_dbus_runner1_get_terminals (RUNNER_DBUS_RUNNER1 (p->dbus)), ==, 0);
 
   in_process_free (p);
+}
+
+static char *
+write_in_process (InProcess  *p,
+                  const char *name,
+                  gsize       size)
+{
+  RunnerWorkspace *workspace = runner_daemon_get_workspace (p->daemon);
+  g_autofree char *path = g_build_filename (runner_workspace_get_root (workspace), name, NULL);
+  g_autofree char *content = g_strnfill (size, 'x');
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, content, size, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&path);
 }
 
 static void
@@ -1865,46 +1856,87 @@ test_in_process_sync (Fixture       *f,
                       gconstpointer  data)
 {
   InProcess *p = in_process_new (f);
-  g_autoptr(FakeSync) sync = g_object_new (FAKE_TYPE_SYNC, NULL);
+  S3Server s3 = { NULL, };
+  S3Gate gate = { NULL, };
+  g_autoptr(RunnerS3) client = NULL;
+  g_autoptr(RunnerSync) sync = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *endpoint = NULL;
+  g_autofree char *state_dir = g_build_filename (f->dir, "in-process-state", NULL);
   g_autofree char *last_success = NULL;
+  g_autofree char *want = NULL;
+  const char *names[] = { "a.txt", "b.txt", "c.txt" };
+
+  s3_server_start (&s3, f->dir, 0);
+  gate_start (&gate, s3.port);
+  endpoint = g_strdup_printf ("http://127.0.0.1:%u", gate.port);
+  client = runner_s3_new_with_credentials (S3_BUCKET, "us-east-1", endpoint, S3_ACCESS_KEY,
+                                           S3_SECRET_KEY, NULL, &error);
+  g_assert_no_error (error);
+  runner_s3_set_parallel (client, 1);
+  sync = runner_sync_new_with_s3 (client,
+                                  runner_workspace_get_root (runner_daemon_get_workspace (p->daemon)),
+                                  "code/in-process/", state_dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (runner_sync_start (sync, &error));
+  g_assert_no_error (error);
 
   make_proxy_async (f);
   g_signal_connect (f->proxy, "sync-completed", G_CALLBACK (on_sync_completed_check_state), f);
   g_assert_true (sync_disabled (f));
 
-  runner_dbus_bind_sync (p->dbus, G_OBJECT (sync));
+  runner_dbus_set_sync (p->dbus, sync);
   wait_for (f, sync_enabled_idle, "SyncState enabled and idle");
 
-  /* Uploads pending: the state shows them, nothing is completed. */
-  g_object_set (sync, "pending", 3, "pending-bytes", (guint64) 300, "in-flight", 1,
-                "state", FAKE_STATE_SYNCING, NULL);
+  /* Uploads pending, the first one held up at the gate: the state shows
+   * them, nothing is completed. */
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = write_in_process (p, names[i], 100);
+
+      runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, path, NULL);
+    }
   wait_for (f, sync_busy, "SyncState to show 3 pending");
+  runner_test_wait_or_fail (gate_holds_one, &gate, TIMEOUT_MS, "the upload at the gate");
   g_assert_cmpuint (f->sync_completed->len, ==, 0);
 
   /* The queue empties: SyncCompleted(true, ""), after the state. */
-  g_object_set (sync, "pending", 0, "pending-bytes", (guint64) 0, "in-flight", 0,
-                "last-success", (gint64) 1700000000 * G_USEC_PER_SEC, "state", FAKE_STATE_IDLE, NULL);
+  gate_open (&gate);
   wait_for (f, sync_completed_1, "SyncCompleted");
   g_assert_cmpstr (f->sync_completed->pdata[0], ==, "ok ");
   last_success = proxy_sync_value (f, "last-success");
-  g_assert_cmpstr (last_success, ==, "int64 1700000000");
+  want = g_strdup_printf ("int64 %" G_GINT64_FORMAT,
+                          runner_sync_get_last_success (sync) / G_USEC_PER_SEC);
+  g_assert_cmpstr (last_success, ==, want);
+  g_clear_pointer (&want, g_free);
 
   /* An upload fails: SyncCompleted(false, reason). */
-  g_object_set (sync, "last-error", "the bucket is gone", "pending", 1,
-                "state", FAKE_STATE_ERROR, NULL);
+  s3_server_stop (&s3);
+  {
+    g_autofree char *path = write_in_process (p, "d.txt", 10);
+
+    runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, path, NULL);
+  }
   wait_for (f, sync_completed_2, "SyncCompleted after a failure");
-  g_assert_cmpstr (f->sync_completed->pdata[1], ==, "failed the bucket is gone");
+  g_assert_nonnull (runner_sync_get_last_error (sync));
+  want = g_strdup_printf ("failed %s", runner_sync_get_last_error (sync));
+  g_assert_cmpstr (f->sync_completed->pdata[1], ==, want);
 
-  /* An object that cannot flush cannot serve Sync(). */
+  /* Back again: Sync() sends what waited. */
+  s3_server_start (&s3, f->dir, s3.port);
   error = call_async (f, "Sync", NULL);
-  assert_remote_error (error, RUNNER_ERROR_UNAVAILABLE, "io.github.runner.Runner1.Error.Unavailable");
-  g_clear_error (&error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (last_sync_completed (f), ==, "ok ");
+  g_assert_cmpuint (runner_sync_get_pending (sync), ==, 0);
 
-  runner_dbus_bind_sync (p->dbus, NULL);
+  runner_dbus_set_sync (p->dbus, NULL);
   wait_for (f, sync_disabled, "SyncState disabled");
 
+  runner_sync_stop (sync);
   in_process_free (p);
+  gate_stop (&gate);
+  s3_server_stop (&s3);
+  g_free (s3.data_dir);
 }
 
 static void

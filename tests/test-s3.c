@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "runner-beneath.h"
 #include "runner-error.h"
 #include "runner-s3.h"
 #include "runner-sync.h"
@@ -784,7 +785,7 @@ no_temp_files (const char *dir)
     {
       g_autofree char *path = g_build_filename (dir, name, NULL);
 
-      if (strstr (name, ".s3-") != NULL)
+      if (runner_beneath_is_temp_name (name))
         return FALSE;
       if (g_file_test (path, G_FILE_TEST_IS_DIR) && !no_temp_files (path))
         return FALSE;
@@ -878,6 +879,15 @@ test_sync_down_fails (Fixture       *f,
   /* a file where the restore needs a directory */
   write_file (f->root, "blocked", "i am a file");
   put_text (f->s3, "code/r1/blocked/inside.txt", "x");
+  /* a symbolic link where the restore needs a directory: never followed */
+  {
+    g_autofree char *outside = g_build_filename (f->dir, "outside", NULL);
+    g_autofree char *link = g_build_filename (f->root, "escape", NULL);
+
+    g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+    g_assert_cmpint (symlink (outside, link), ==, 0);
+    put_text (f->s3, "code/r1/escape/evil.txt", "x");
+  }
 
   sync = sync_new (f, f->s3, "code/r1/");
   sync_down (sync, &error);
@@ -885,8 +895,10 @@ test_sync_down_fails (Fixture       *f,
   g_clear_error (&error);
   {
     g_autofree char *text = read_file (f->root, "a.txt");
+    g_autofree char *evil = g_build_filename (f->dir, "outside", "evil.txt", NULL);
 
     g_assert_cmpstr (text, ==, "a");
+    g_assert_false (g_file_test (evil, G_FILE_TEST_EXISTS));
   }
   g_clear_object (&sync);
 
@@ -1084,6 +1096,7 @@ test_sync_write_through (Fixture       *f,
   write_file (f->root, "node_modules/pkg/index.js", "dep");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "node_modules/pkg/index.js", NULL);
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "../outside.txt", NULL);
+  runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "/etc/passwd", NULL);
   g_assert_cmpuint (runner_sync_get_pending (sync), ==, 0);
   write_file (f->root, "sentinel.txt", "S");
   runner_sync_queue (sync, RUNNER_WORKSPACE_CHANGE_WRITTEN, "sentinel.txt", NULL);
@@ -1128,6 +1141,8 @@ test_sync_up (Fixture       *f,
   write_file (f->root, "diff.txt", "local");
   write_file (f->root, "new/file.txt", "new");
   write_file (f->root, "node_modules/dep.js", "local dep");
+  /* a write in flight: its temporary file never goes up */
+  write_file (f->root, "new/.file.txt.runner-AbC123", "half written");
   write_random_file (big, 6 * 1024 * 1024, 3);
   put_text (f->s3, "code/r3/same.txt", "same");
   put_text (f->s3, "code/r3/diff.txt", "remote");
@@ -1497,13 +1512,16 @@ test_sync_serve_killed (Fixture       *f,
   runner_test_server_stop (runner);
 }
 
-/* Runs `runner COMMAND` with the fixture's S3 settings; returns its exit status and what it printed on stderr. */
+/* Runs `runner COMMAND` with the fixture's S3 settings and @env over them
+ * (`KEY=VALUE` sets, a bare `KEY` unsets); returns its exit status and what
+ * it printed on stderr. */
 static int
-run_command (Fixture     *f,
-             const char  *command,
-             const char  *secret,
-             const char  *bucket,
-             char       **errors)
+run_command_env (Fixture            *f,
+                 const char         *command,
+                 const char         *secret,
+                 const char         *bucket,
+                 const char * const *env,
+                 char              **errors)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -1523,6 +1541,18 @@ run_command (Fixture     *f,
   g_subprocess_launcher_setenv (launcher, "AWS_ACCESS_KEY_ID", ACCESS_KEY, TRUE);
   g_subprocess_launcher_setenv (launcher, "AWS_SECRET_ACCESS_KEY", secret, TRUE);
   g_subprocess_launcher_setenv (launcher, "RUNNER_S3_MAX_ATTEMPTS", "3", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "REPL_ID");
+  g_subprocess_launcher_unsetenv (launcher, "RUNNER_S3");
+  g_subprocess_launcher_unsetenv (launcher, "RUNNER_S3_ROOT");
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (env[i], "=", 2);
+
+      if (kv[1] != NULL)
+        g_subprocess_launcher_setenv (launcher, kv[0], kv[1], TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, kv[0]);
+    }
   process = g_subprocess_launcher_spawn (launcher, &error, binary, command, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, store_result, &result);
@@ -1532,6 +1562,16 @@ run_command (Fixture     *f,
   if (errors != NULL)
     *errors = g_steal_pointer (&err);
   return g_subprocess_get_exit_status (process);
+}
+
+static int
+run_command (Fixture     *f,
+             const char  *command,
+             const char  *secret,
+             const char  *bucket,
+             char       **errors)
+{
+  return run_command_env (f, command, secret, bucket, NULL, errors);
 }
 
 /* `runner sync-down` and `runner sync-up`: exit status 0 only when all landed. */
@@ -1563,9 +1603,63 @@ test_sync_commands (Fixture       *f,
   g_assert_true (has_key (keys, "code/cmd/c.txt"));
   g_assert_true (has_key (keys, "code/cmd/sub/b.txt"));
 
-  /* no bucket: nothing to do, nothing wrong */
-  g_assert_cmpint (run_command (f, "sync-up", SECRET_KEY, "", &errors), ==, 0);
+}
+
+/* The commands never guess: without a prefix that names one workspace, or
+ * without a bucket, they fail and change nothing; RUNNER_S3=off says no
+ * bucket is intended. */
+static void
+test_sync_commands_refuse (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *no_prefix[] = { "S3_PREFIX", NULL };
+  const char *empty[] = { "S3_PREFIX=", "REPL_ID=abc", NULL };
+  const char *root_only[] = { "S3_PREFIX=code/", NULL };
+  const char *slashes[] = { "S3_PREFIX=/code//", NULL };
+  const char *outside[] = { "S3_PREFIX=other/ws", NULL };
+  const char *other_root[] = { "S3_PREFIX=other/ws", "RUNNER_S3_ROOT=other", NULL };
+  const char *off[] = { "RUNNER_S3=off", NULL };
+  const char * const *refused[] = { no_prefix, empty, root_only, slashes, outside };
+  g_autofree char *errors = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) keys = NULL;
+
+  put_text (f->s3, "code/cmd/a.txt", "a");
+  put_text (f->s3, "other/ws/b.txt", "b");
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_assert_cmpint (run_command_env (f, "sync-down", SECRET_KEY, BUCKET, refused[i], &errors), ==, 1);
+      g_assert_nonnull (strstr (errors, "prefix"));
+      g_assert_true (runner_sync_workspace_is_empty (f->root));
+      g_clear_pointer (&errors, g_free);
+    }
+
+  /* no bucket: an error, unless RUNNER_S3=off says so */
+  g_assert_cmpint (run_command (f, "sync-down", SECRET_KEY, "", &errors), ==, 1);
   g_assert_nonnull (strstr (errors, "S3_BUCKET"));
+  g_assert_nonnull (strstr (errors, "RUNNER_S3=off"));
+  g_clear_pointer (&errors, g_free);
+  g_assert_cmpint (run_command_env (f, "sync-down", SECRET_KEY, "", off, &errors), ==, 0);
+  g_assert_nonnull (strstr (errors, "off"));
+  g_clear_pointer (&errors, g_free);
+  g_assert_cmpint (run_command_env (f, "sync-down", SECRET_KEY, BUCKET, off, &errors), ==, 0);
+  g_assert_true (runner_sync_workspace_is_empty (f->root));
+  g_clear_pointer (&errors, g_free);
+
+  /* sync-up would have put the workspace at the bucket's top */
+  write_file (f->root, "c.txt", "c");
+  g_assert_cmpint (run_command_env (f, "sync-up", SECRET_KEY, BUCKET, no_prefix, &errors), ==, 1);
+  g_assert_nonnull (strstr (errors, "prefix"));
+  g_clear_pointer (&errors, g_free);
+  g_assert_cmpint (run_command (f, "sync-up", SECRET_KEY, "", &errors), ==, 1);
+  keys = list_keys (f->s3, "");
+  g_assert_cmpuint (keys->len, ==, 2);
+
+  /* another root, configured */
+  g_assert_cmpint (run_command_env (f, "sync-down", SECRET_KEY, BUCKET, other_root, NULL), ==, 0);
+  text = read_file (f->root, "b.txt");
+  g_assert_cmpstr (text, ==, "b");
 }
 
 int
@@ -1598,6 +1692,7 @@ main (int    argc,
   ADD ("/runner/sync/wrong-credentials", test_sync_wrong_credentials, NULL);
   ADD ("/runner/sync/faults", test_sync_faults, "0.3");
   ADD ("/runner/sync/crash", test_sync_crash, NULL);
+  ADD ("/runner/sync/commands-refuse", test_sync_commands_refuse, NULL);
   ADD ("/runner/sync/commands", test_sync_commands, NULL);
   ADD ("/runner/sync/serve", test_sync_serve, NULL);
   ADD ("/runner/sync/serve-killed", test_sync_serve_killed, NULL);

@@ -264,6 +264,43 @@ test_auth_generated_token (void)
   runner_test_server_stop (server);
 }
 
+/* A token that was given (RUNNER_TOKEN or --token) is never printed: logs
+ * are read by others than the one who chose it. */
+static void
+test_auth_supplied_token_unlogged (void)
+{
+  const char *env[] = { "RUNNER_TOKEN=supplied-secret-value", NULL };
+  const char *flag[] = { "--token=flag-secret-value", "--verbose", NULL };
+  const char *no_env[] = { "RUNNER_TOKEN=", NULL };
+  g_autoptr(RunnerTestServer) server = runner_test_server_new ();
+  g_autoptr(RunnerTestServer) flagged = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (server->token);
+  server->token = g_strdup ("supplied-secret-value");
+  runner_test_server_start (server, NULL, env, &error);
+  g_assert_no_error (error);
+  client = runner_test_client_connect (server, "/ws", server->token, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&client, runner_test_client_free);
+  runner_test_server_stop (server);
+  g_assert_nonnull (strstr (server->output->str, "Runner listening on http://127.0.0.1:"));
+  g_assert_null (strstr (server->output->str, "supplied-secret-value"));
+  g_assert_null (strstr (server->errors->str, "supplied-secret-value"));
+
+  g_free (flagged->token);
+  flagged->token = g_strdup ("flag-secret-value");
+  runner_test_server_start (flagged, flag, no_env, &error);
+  g_assert_no_error (error);
+  client = runner_test_client_connect (flagged, "/ws", flagged->token, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&client, runner_test_client_free);
+  runner_test_server_stop (flagged);
+  g_assert_null (strstr (flagged->output->str, "flag-secret-value"));
+  g_assert_null (strstr (flagged->errors->str, "flag-secret-value"));
+}
+
 static void
 test_no_auth (void)
 {
@@ -408,6 +445,17 @@ test_malformed (void)
   reply = runner_test_client_request (client, "fetchDir", "{\"depth\":\"deep\"}");
   assert_error (reply, "EINVAL");
   json_node_unref (reply);
+
+  /* A Socket.IO placeholder means nothing on the plain WebSocket: no file. */
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"p.bin\",\"content\":{\"_placeholder\":true,\"num\":0}}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  {
+    g_autofree char *path = workspace_path (server, "p.bin");
+
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
 
   /* Without an id, an error still comes back, naming the event. */
   runner_test_client_send (client, "{\"event\":\"fetchContent\",\"data\":{}}");
@@ -1702,6 +1750,7 @@ main (int   argc,
   g_test_add_func ("/runner/server/http/status", test_http_status);
   g_test_add_func ("/runner/server/auth/token", test_auth);
   g_test_add_func ("/runner/server/auth/generated", test_auth_generated_token);
+  g_test_add_func ("/runner/server/auth/supplied-unlogged", test_auth_supplied_token_unlogged);
   g_test_add_func ("/runner/server/auth/none", test_no_auth);
   g_test_add_func ("/runner/server/auth/origin", test_origin);
   g_test_add_func ("/runner/server/auth/no-auth-host", test_no_auth_host);

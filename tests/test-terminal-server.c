@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "runner-test-util.h"
 #include "terminal-fixture.h"
@@ -709,6 +712,167 @@ test_clean_environment (void)
   runner_test_server_stop (server);
 }
 
+/* What the shell may try against Runner's process: its environment block,
+ * its memory, ptrace (PTRACE_SEIZE: as PTRACE_ATTACH, without stopping it). */
+static void
+probe_runner (Screen           *screen,
+              RunnerTestServer *server)
+{
+  GPid pid = runner_test_server_get_pid (server);
+  g_autofree char *data = NULL;
+
+  data = g_strdup_printf ("{\"data\":\"echo U=$(id -u); tr '\\\\0' '\\\\n' < /proc/%d/environ; "
+                          "head -c1 /proc/%d/mem; /usr/bin/python3 -c 'import ctypes; "
+                          "c = ctypes.CDLL(None, use_errno=True); "
+                          "print(\\\"PTRACE\\\", c.ptrace(0x4206, %d, 0, 0), ctypes.get_errno())'; "
+                          "echo fin''ished\\n\"}", pid, pid, pid);
+  send_event (screen->client, "terminal:write", data);
+  wait_for_output (screen, "finished\r\n");
+  g_test_message ("%s", screen->output->str);
+}
+
+static void
+assert_no_secrets (Screen           *screen,
+                   RunnerTestServer *server)
+{
+  g_assert_null (strstr (screen->output->str, "sekrit-aws-value"));
+  g_assert_null (strstr (screen->output->str, server->token));
+}
+
+typedef struct
+{
+  const char *path;
+  const char *expected;
+} FileWait;
+
+static gboolean
+file_has (gpointer user_data)
+{
+  FileWait *wait = user_data;
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (wait->path, &contents, NULL, NULL) &&
+         g_str_equal (contents, wait->expected);
+}
+
+/* Runner's secrets stay out of the user's reach: the same uid cannot read
+ * its environment or memory, nor ptrace it; with --user, shells and the app
+ * run as that user; and the secrets are gone from the environment block that
+ * /proc shows even to root. */
+static void
+test_secrets_out_of_reach (void)
+{
+  const char *env[] = { "AWS_SECRET_ACCESS_KEY=sekrit-aws-value", "AWS_ACCESS_KEY_ID=sekrit-id",
+                        "HARMLESS_SETTING=visible", "RUNNER_APP_COMMAND=id -u > app-uid", NULL };
+  const char *as_nobody[] = { "--user", "nobody", NULL };
+  struct passwd *nobody = getpwnam ("nobody");
+  g_autoptr(RunnerTestServer) same = runner_test_server_new ();
+  g_autoptr(RunnerTestServer) root = runner_test_server_new ();
+  g_autoptr(RunnerTestServer) plain = NULL;
+  g_autoptr(RunnerTestClient) a = NULL;
+  g_autoptr(RunnerTestClient) b = NULL;
+  g_autoptr(RunnerTestClient) c = NULL;
+  g_autoptr(Screen) on_a = NULL;
+  g_autoptr(Screen) on_b = NULL;
+  g_autoptr(Screen) on_c = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uid_line = NULL;
+  g_autofree char *app_uid = NULL;
+  g_autofree char *app_uid_path = NULL;
+  FileWait wait;
+
+  g_assert_nonnull (nobody);
+  g_assert_cmpuint (getuid (), ==, 0);
+  uid_line = g_strdup_printf ("U=%u\r\n", (guint) nobody->pw_uid);
+
+  /* Runner and its shell as one uid, not root */
+  g_assert_cmpint (chmod (same->dir, 0777), ==, 0);
+  same->uid = nobody->pw_uid;
+  runner_test_server_start (same, NULL, env, &error);
+  g_assert_no_error (error);
+  a = runner_test_client_new (same);
+  on_a = screen_new (a, "default");
+  probe_runner (on_a, same);
+  g_assert_nonnull (strstr (on_a->output->str, uid_line));
+  g_assert_nonnull (strstr (on_a->output->str, "environ: Permission denied"));
+  g_assert_nonnull (strstr (on_a->output->str, "mem' for reading: Permission denied"));
+  g_assert_nonnull (strstr (on_a->output->str, "PTRACE -1 1\r\n"));
+  assert_no_secrets (on_a, same);
+  runner_test_server_stop (same);
+
+  /* Runner as root, shells and the app as nobody */
+  g_assert_cmpint (chmod (root->dir, 0755), ==, 0);
+  g_assert_cmpint (chmod (root->workspace, 0777), ==, 0);
+  runner_test_server_start (root, as_nobody, env, &error);
+  g_assert_no_error (error);
+  b = runner_test_client_new (root);
+  on_b = screen_new (b, "default");
+  probe_runner (on_b, root);
+  g_assert_nonnull (strstr (on_b->output->str, uid_line));
+  g_assert_nonnull (strstr (on_b->output->str, "environ: Permission denied"));
+  g_assert_nonnull (strstr (on_b->output->str, "PTRACE -1 1\r\n"));
+  assert_no_secrets (on_b, root);
+  app_uid_path = g_build_filename (root->workspace, "app-uid", NULL);
+  app_uid = g_strdup_printf ("%u\n", (guint) nobody->pw_uid);
+  wait = (FileWait) { app_uid_path, app_uid };
+  runner_test_wait_or_fail (file_has, &wait, TIMEOUT_MS, "the app to write its uid");
+  runner_test_server_stop (root);
+
+  /* root reads the environment block: the secrets' values are gone */
+  plain = runner_test_server_start_default (NULL, env);
+  c = runner_test_client_new (plain);
+  on_c = screen_new (c, "default");
+  probe_runner (on_c, plain);
+  g_assert_nonnull (strstr (on_c->output->str, "HARMLESS_SETTING=visible"));
+  assert_no_secrets (on_c, plain);
+  runner_test_server_stop (plain);
+}
+
+typedef struct
+{
+  RunnerTestServer *server;
+  const char       *needle;
+} ErrorsWait;
+
+static gboolean
+errors_have (gpointer user_data)
+{
+  ErrorsWait *wait = user_data;
+
+  return strstr (wait->server->errors->str, wait->needle) != NULL;
+}
+
+/* --user that Runner cannot take, or that does not exist: it refuses to
+ * start rather than run the user's code as itself. */
+static void
+test_user_refused (void)
+{
+  const char *as_root[] = { "--user", "root", NULL };
+  const char *unknown[] = { "--user", "no-such-user-here", NULL };
+  struct passwd *nobody = getpwnam ("nobody");
+  g_autoptr(RunnerTestServer) unprivileged = runner_test_server_new ();
+  g_autoptr(RunnerTestServer) missing = runner_test_server_new ();
+  g_autoptr(GError) error = NULL;
+  ErrorsWait wait;
+
+  g_assert_nonnull (nobody);
+  g_assert_cmpint (chmod (unprivileged->dir, 0777), ==, 0);
+  unprivileged->uid = nobody->pw_uid;
+  g_assert_false (runner_test_server_start (unprivileged, as_root, NULL, &error));
+  g_clear_error (&error);
+  g_assert_true (unprivileged->exited);
+  g_assert_cmpint (unprivileged->exit_status, !=, 0);
+  wait = (ErrorsWait) { unprivileged, "without CAP_SETUID and CAP_SETGID" };
+  runner_test_wait_or_fail (errors_have, &wait, TIMEOUT_MS, "the refusal on stderr");
+
+  g_assert_false (runner_test_server_start (missing, unknown, NULL, &error));
+  g_clear_error (&error);
+  g_assert_true (missing->exited);
+  g_assert_cmpint (missing->exit_status, !=, 0);
+  wait = (ErrorsWait) { missing, "No user “no-such-user-here”" };
+  runner_test_wait_or_fail (errors_have, &wait, TIMEOUT_MS, "the unknown user on stderr");
+}
+
 static void
 test_utf8 (void)
 {
@@ -892,6 +1056,8 @@ main (int   argc,
   g_test_add_func ("/runner/terminal-server/close-ends-escapees", test_close_ends_escapees);
   g_test_add_func ("/runner/terminal-server/exit-ends-escapees", test_exit_ends_escapees);
   g_test_add_func ("/runner/terminal-server/clean-environment", test_clean_environment);
+  g_test_add_func ("/runner/terminal-server/secrets-out-of-reach", test_secrets_out_of_reach);
+  g_test_add_func ("/runner/terminal-server/user-refused", test_user_refused);
   g_test_add_func ("/runner/terminal-server/utf8", test_utf8);
   g_test_add_func ("/runner/terminal-server/slow-client", test_slow_client);
   g_test_add_func ("/runner/terminal-server/shutdown", test_shutdown_ends_shells);

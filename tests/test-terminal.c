@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 
+#include "runner-enum-nick.h"
 #include "runner-error.h"
 #include "runner-reaper.h"
 #include "runner-terminal.h"
@@ -100,6 +101,38 @@ test_exit_code (Fixture       *fixture,
   /* a dead terminal takes no input */
   g_assert_false (runner_terminal_write (fixture->terminal, "x", 1, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+}
+
+static void
+count_notify (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The state is a registered enum: a property that announces the exit, and
+ * names from its nicks. */
+static void
+test_state (Fixture       *fixture,
+            gconstpointer  user_data)
+{
+  RunnerTerminalState state = RUNNER_TERMINAL_STATE_EXITED;
+  guint n_notified = 0;
+
+  fixture_start (fixture);
+  g_object_get (fixture->terminal, "state", &state, NULL);
+  g_assert_cmpint (state, ==, RUNNER_TERMINAL_STATE_RUNNING);
+  g_assert_cmpstr (runner_enum_get_nick (RUNNER_TYPE_TERMINAL_STATE, state), ==, "running");
+  g_signal_connect (fixture->terminal, "notify::state", G_CALLBACK (count_notify), &n_notified);
+
+  fixture_type (fixture, "exit 0\n");
+  WAIT_UNTIL (fixture->client->exited);
+  g_assert_cmpuint (n_notified, ==, 1);
+  g_object_get (fixture->terminal, "state", &state, NULL);
+  g_assert_cmpint (state, ==, RUNNER_TERMINAL_STATE_EXITED);
+  g_assert_cmpint (runner_terminal_get_state (fixture->terminal), ==, RUNNER_TERMINAL_STATE_EXITED);
+  g_assert_cmpstr (runner_enum_get_nick (RUNNER_TYPE_TERMINAL_STATE, state), ==, "exited");
 }
 
 static void
@@ -538,6 +571,7 @@ main (int   argc,
   ADD ("/runner/terminal/resize", test_resize);
   ADD ("/runner/terminal/exit-code", test_exit_code);
   ADD ("/runner/terminal/exit-signal", test_exit_signal);
+  ADD ("/runner/terminal/state", test_state);
   ADD ("/runner/terminal/no-zombies", test_no_zombies);
   ADD ("/runner/terminal/orphans-reaped", test_orphans_reaped);
   ADD ("/runner/terminal/exit-hangs-up", test_exit_hangs_up);

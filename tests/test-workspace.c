@@ -1097,7 +1097,8 @@ static void
 test_list_json_text (Fixture       *fx,
                      gconstpointer  data)
 {
-  const char *names[] = { "quote\"d", "back\\slash", "new\nline", "tab\t", "ctl\001x", "ü ñ €", "sp ace" };
+  const char *names[] = { "quote\"d", "back\\slash", "new\nline", "tab\t", "ctl\001x", "cr\r", "ff\f",
+                          "ü ñ €", "sp ace" };
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -1137,6 +1138,9 @@ test_list_json_text (Fixture       *fx,
   g_assert_nonnull (strstr (text, "{\"name\":\"up\",\"type\":\"directory\",\"path\":\"/workspace/dir/sub/up\"}"));
   g_assert_nonnull (strstr (text, "\"name\":\"quote\\\"d\""));
   g_assert_nonnull (strstr (text, "\"name\":\"ctl\\u0001x\""));
+  /* escaped as every other JSON text Runner sends */
+  g_assert_nonnull (strstr (text, "\"name\":\"cr\\r\""));
+  g_assert_nonnull (strstr (text, "\"name\":\"ff\\f\""));
   g_assert_nonnull (strstr (text, "\"name\":\"\357\277\275\357\277\275bad-utf8\""));
   g_assert_nonnull (strstr (text, "\"path\":\"/workspace/bad\357\277\275dir/inside\""));
 

@@ -77,7 +77,8 @@ test("the page shows the tree, opens, edits and saves a file, and runs a command
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(url);
+  // A supplied token is not printed with the URL: the page is opened with it.
+  await page.goto(`${url}?token=${TOKEN}`);
 
   // The tree arrives over the WebSocket.
   await page.locator("#status", { hasText: "connected" }).waitFor({ timeout: WAIT_MS });
