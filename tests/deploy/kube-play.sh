@@ -10,6 +10,8 @@
 #   stop          a write just before `podman pod stop` is flushed on SIGTERM,
 #                 and Runner exits 0
 #   kube-play.sh IMAGE     (run by .ci/image after it built IMAGE)
+# KEEP_POD=1 keeps the pod, its volume and the S3 server's log to look at;
+# S3_LOG=1 has the server log every request.
 # The S3 test server listens on 127.0.0.1; a forwarder on the podman
 # network's gateway (10.89.0.1 by default) lets the pod reach it.
 set -euo pipefail
@@ -34,15 +36,21 @@ remove_pod() {
 }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-  [ -n "${KEEP_POD:-}" ] || remove_pod
+  if [ -n "${KEEP_POD:-}" ]; then
+    echo "kube-play: kept the pod, its volume and $work"
+  else
+    rm -rf "$work"
+    remove_pod
+  fi
 }
 trap cleanup EXIT
 remove_pod   # what an interrupted run left
 
 # The S3 test server, as the s3 suite installs it.
 "$here/../s3/setup.sh" "$here/node_modules/.s3-test-server"
-S3_PORT=0 S3_DIR="$work/objects" S3_BUCKETS=$bucket node "$here/node_modules/.s3-test-server/server.js" >"$work/s3.log" 2>&1 &
+# Every request takes a second, so that the last write is still in flight
+# when the pod is stopped: only the flush on SIGTERM gets it there.
+S3_LOG=${S3_LOG:-0} S3_FAULT_LATENCY_MS=1000 S3_PORT=0 S3_DIR="$work/objects" S3_BUCKETS=$bucket node "$here/node_modules/.s3-test-server/server.js" >"$work/s3.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening ' "$work/s3.log" && break; sleep 0.1; done
 s3_port=$(sed -n 's/^listening //p' "$work/s3.log")
@@ -100,6 +108,8 @@ log "serve: /healthz answers"
 restored=$(podman exec "$name-runner" cat /workspace/docs/restored.txt) ||
   { podman pod logs "$name" || true; fail "the workspace was not restored"; }
 [ "$restored" = "restored from the bucket" ] || fail "restored content differs: $restored"
+# (podman removes the initContainer once it has run; kube play fails when
+# it exits non-zero, so sync-down succeeded.)
 log "restore: the bucket's object is in the workspace"
 
 node "$here/ws-check.mjs" "$url" "$token" terminal write:through.txt=written-through
@@ -112,10 +122,12 @@ done
 log "write-through: the write reached the bucket"
 
 node "$here/ws-check.mjs" "$url" "$token" write:last.txt=flushed-on-stop
+start=$(date +%s%N)
 podman pod stop -t 45 "$name" >/dev/null
+took_ms=$((($(date +%s%N) - start) / 1000000))
 code=$(podman inspect --format '{{.State.ExitCode}}' "$name-runner")
 [ "$code" = 0 ] || { podman pod logs "$name" || true; fail "Runner exited $code on stop"; }
 s3 cp --quiet "s3://$bucket/${prefix}last.txt" "$work/last.txt" ||
   fail "the last write was not flushed on stop"
 [ "$(cat "$work/last.txt")" = flushed-on-stop ] || fail "the flushed object differs"
-log "stop: exit 0, the last write flushed"
+log "stop: exit 0 after $took_ms ms, the last write flushed"
