@@ -63,6 +63,8 @@ entry_free (Entry *entry)
   if (entry->waiting != NULL)
     g_queue_delete_link (&entry->engine->unconnected, entry->waiting);
   g_signal_handlers_disconnect_by_data (entry->session, entry);
+  if (entry->client != NULL)
+    g_signal_handlers_disconnect_by_data (entry->client, entry);
   g_clear_object (&entry->client);
   g_clear_object (&entry->session);
   g_free (entry->remote);
@@ -123,6 +125,23 @@ static void on_session_message (RunnerEioSession *session,
                                 GBytes           *data,
                                 gboolean          binary,
                                 Entry            *entry);
+static void wait_for_connect   (Entry            *entry);
+
+/* A client that sent its DISCONNECT leaves the session open, as socket.io
+ * does: it may CONNECT again, within the auth timeout. */
+static void
+on_client_closed (RunnerClient *client,
+                  Entry        *entry)
+{
+  if (runner_eio_session_is_closed (entry->session))
+    return;
+
+  g_debug ("Session %s: client %s left, session kept", runner_eio_session_get_sid (entry->session),
+           runner_client_get_id (client));
+  g_signal_handlers_disconnect_by_data (client, entry);
+  g_clear_object (&entry->client);
+  wait_for_connect (entry);
+}
 
 /* The Socket.IO CONNECT to "/": the token, the cap, then a client. */
 static void
@@ -155,6 +174,7 @@ handle_connect (Entry           *entry,
   g_signal_handlers_disconnect_by_func (entry->session, on_session_message, entry);
   runner_eio_session_set_max_message (entry->session, get_config (self)->max_frame);
   entry->client = g_steal_pointer (&client);
+  g_signal_connect (entry->client, "closed", G_CALLBACK (on_client_closed), entry);
   runner_sio_client_connected (entry->client);
 }
 
@@ -222,14 +242,12 @@ on_connect_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static Entry *
-create_session (RunnerEngineIO    *self,
-                SoupServerMessage *msg,
-                gboolean           can_upgrade)
+/* Puts a session without a client among those waiting for a CONNECT. */
+static void
+wait_for_connect (Entry *entry)
 {
+  RunnerEngineIO *self = entry->engine;
   RunnerConfig *config = get_config (self);
-  g_autofree char *open = NULL;
-  Entry *entry;
 
   /* Sessions that have not connected cost no client slot, but they are
    * bounded apart: when too many wait, the oldest goes. A real client sends
@@ -244,19 +262,31 @@ create_session (RunnerEngineIO    *self,
       runner_eio_session_close (oldest->session, "too many sessions waiting to connect");
     }
 
+  runner_eio_session_set_max_message (entry->session,
+                                      MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
+  entry->connect_source = g_timeout_add_seconds (config->auth_timeout, on_connect_timeout, entry);
+  g_queue_push_tail (&self->unconnected, entry);
+  entry->waiting = self->unconnected.tail;
+  g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
+}
+
+static Entry *
+create_session (RunnerEngineIO    *self,
+                SoupServerMessage *msg,
+                gboolean           can_upgrade)
+{
+  RunnerConfig *config = get_config (self);
+  g_autofree char *open = NULL;
+  Entry *entry;
+
   entry = g_new0 (Entry, 1);
   entry->engine = self;
   entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
                                            config->max_frame);
-  runner_eio_session_set_max_message (entry->session,
-                                      MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
   entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
   entry->handshake_authorized = runner_server_authorize (self->server, msg, NULL, NULL);
-  entry->connect_source = g_timeout_add_seconds (config->auth_timeout, on_connect_timeout, entry);
-  g_queue_push_tail (&self->unconnected, entry);
-  entry->waiting = self->unconnected.tail;
+  wait_for_connect (entry);
 
-  g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
   g_signal_connect (entry->session, "closed", G_CALLBACK (on_session_closed), entry);
   g_hash_table_insert (self->sessions, (char *) runner_eio_session_get_sid (entry->session), entry);
 

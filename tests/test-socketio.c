@@ -575,6 +575,39 @@ one_client (gpointer user_data)
 }
 
 static void
+test_namespace_disconnect (void)
+{
+  const char *env[] = { "RUNNER_AUTH_TIMEOUT=1", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autofree char *connect = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *seen = NULL;
+
+  eio_connect (eio);
+  connect = g_strdup_printf ("40{\"token\":\"%s\"}", eio->server->token);
+  g_assert_cmpuint (metric (eio, "runner_clients"), ==, 1);
+
+  /* A DISCONNECT ends the client, not the session (as socket.io) */
+  g_assert_cmpuint (eio_post (eio, "41"), ==, 200);
+  runner_test_wait_or_fail (no_clients, eio, WAIT_MS, "the client to leave");
+
+  /* The session may CONNECT again, and is a client like any other */
+  g_assert_cmpuint (eio_post (eio, connect), ==, 200);
+  seen = eio_get_until (eio, "40{\"sid\":\"");
+  g_assert_cmpuint (metric (eio, "runner_clients"), ==, 1);
+  g_assert_cmpuint (eio_post (eio, "421[\"nope\"]"), ==, 200);
+  g_free (seen);
+  seen = eio_get_until (eio, "431[{\"error\":{\"code\":\"ENOSYS\"");
+
+  /* Left again and silent: the auth timeout ends the session */
+  g_assert_cmpuint (eio_post (eio, "41"), ==, 200);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "1");
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 400);
+}
+
+static void
 test_vanished_client (void)
 {
   const char *env[] = { "RUNNER_PING_INTERVAL=100", "RUNNER_PING_TIMEOUT=100", NULL };
@@ -1283,6 +1316,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/bad-payloads", test_bad_payloads);
   g_test_add_func ("/runner/socketio/max-payload", test_max_payload);
   g_test_add_func ("/runner/socketio/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/runner/socketio/namespace-disconnect", test_namespace_disconnect);
   g_test_add_func ("/runner/socketio/vanished-client", test_vanished_client);
   g_test_add_func ("/runner/socketio/upgrade", test_upgrade);
   g_test_add_func ("/runner/socketio/upgrade-interrupted", test_upgrade_interrupted);
