@@ -420,6 +420,18 @@ set_cors_headers (SoupServerMessage *msg)
   soup_message_headers_replace (response, "Access-Control-Max-Age", "86400");
 }
 
+/* libsoup closes the connection after answering a request that asked for
+ * it, but does not say so; a client whose agent keeps connections alive
+ * (node's, with node-fetch) would send its next request on it and fail. */
+static void
+answer_connection_close (SoupServerMessage *msg)
+{
+  if (soup_message_headers_header_contains (soup_server_message_get_request_headers (msg),
+                                            "Connection", "close"))
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
+}
+
 static void
 handle_request (SoupServer        *soup,
                 SoupServerMessage *msg,
@@ -434,6 +446,8 @@ handle_request (SoupServer        *soup,
   g_autoptr(RunnerEioSession) session = NULL;
   gboolean websocket;
   Entry *entry;
+
+  answer_connection_close (msg);
 
   if (!g_str_equal (path, SIO_PATH))
     {

@@ -1162,6 +1162,54 @@ send_with_origin (Eio        *eio,
   return msg;
 }
 
+static SoupMessage *
+send_closing (Eio        *eio,
+              const char *path,
+              gboolean    close,
+              guint      *status)
+{
+  g_autofree char *url = runner_test_server_url (eio->server, path);
+  SoupMessage *msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+
+  if (close)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Connection", "close");
+  body = soup_session_send_and_read (eio->http, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  return msg;
+}
+
+static gboolean
+says_close (SoupMessage *msg)
+{
+  return soup_message_headers_header_contains (soup_message_get_response_headers (msg),
+                                               "Connection", "close");
+}
+
+static void
+test_connection_close (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autoptr(SoupMessage) open = NULL;
+  g_autoptr(SoupMessage) refused = NULL;
+  g_autoptr(SoupMessage) kept = NULL;
+  guint status;
+
+  /* A client that asks to close is told the connection ends (RFC 9112
+   * 9.6): node's keep-alive agent would reuse it otherwise, and fail */
+  open = send_closing (eio, "/socket.io/?EIO=4&transport=polling", TRUE, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (says_close (open));
+  refused = send_closing (eio, "/socket.io/?transport=polling", TRUE, &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_true (says_close (refused));
+
+  /* Others keep their connection */
+  kept = send_closing (eio, "/socket.io/?EIO=4&transport=polling", FALSE, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_false (says_close (kept));
+}
+
 static void
 test_cors (void)
 {
@@ -1325,6 +1373,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/preauth-flood", test_preauth_flood);
   g_test_add_func ("/runner/socketio/text-rules", test_text_rules);
   g_test_add_func ("/runner/socketio/cors", test_cors);
+  g_test_add_func ("/runner/socketio/connection-close", test_connection_close);
   g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
   g_test_add_func ("/runner/socketio/unauthenticated-cap", test_unauthenticated_cap);
   g_test_add_func ("/runner/socketio/auth-timeout", test_auth_timeout);
