@@ -332,6 +332,44 @@ attach_websocket (RunnerEngineIO    *self,
 }
 
 static void
+on_extra_websocket_open (RunnerWebsocket *websocket,
+                         gpointer         user_data)
+{
+  runner_websocket_close (websocket, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                          "Session already upgraded");
+}
+
+static void
+on_extra_websocket_closed (RunnerWebsocket *websocket,
+                           gpointer         user_data)
+{
+  g_signal_handlers_disconnect_by_func (websocket, on_extra_websocket_open, NULL);
+  g_signal_handlers_disconnect_by_func (websocket, on_extra_websocket_closed, NULL);
+  g_object_unref (websocket);
+}
+
+/* A second WebSocket for a session that has one, or is moving to one: as
+ * engine.io does, the handshake succeeds and the socket is closed at once,
+ * so the client sees a close, not an HTTP error. */
+static void
+close_extra_websocket (SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  RunnerWebsocket *websocket;
+
+  websocket = runner_websocket_accept (msg, RUNNER_SIO_PREAUTH_MAX_MESSAGE, &error);
+  if (websocket == NULL)
+    {
+      g_debug ("WebSocket handshake refused: %s", error->message);
+      return;
+    }
+
+  /* Held until closed. */
+  g_signal_connect (websocket, "open", G_CALLBACK (on_extra_websocket_open), NULL);
+  g_signal_connect (websocket, "closed", G_CALLBACK (on_extra_websocket_closed), NULL);
+}
+
+static void
 handle_handshake (RunnerEngineIO    *self,
                   SoupServerMessage *msg,
                   gboolean           websocket)
@@ -501,9 +539,11 @@ handle_request (SoupServer        *soup,
   /* A session moves from polling to a WebSocket once, never back. */
   if (websocket)
     {
-      if (!runner_websocket_is_upgrade (msg) || runner_eio_session_is_upgrading (session)
-          || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+      if (!runner_websocket_is_upgrade (msg))
         set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      else if (runner_eio_session_is_upgrading (session)
+               || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+        close_extra_websocket (msg);
       else
         attach_websocket (self, msg, session);
       return;
