@@ -13,7 +13,6 @@
 #include "runner-error.h"
 #include "runner-request.h"
 #include "runner-sandbox.h"
-#include "runner-server.h"
 
 /*
  * RunnerApp: the user's own program, the one that listens on USER_PORT
@@ -33,7 +32,8 @@
 struct _RunnerApp
 {
   GObject         parent_instance;
-  RunnerServer   *server;        /* weak: a probe or a read may outlive it */
+  RunnerBroadcaster *broadcaster; /* weak: a probe or a read may outlive it */
+  RunnerWorkspace *workspace;    /* owned: where the app runs */
   RunnerConfig   *config;        /* unowned */
   GSubprocess    *process;       /* owned, nullable */
   GCancellable   *cancellable;   /* owned: this run's reads, probes and wait */
@@ -134,8 +134,8 @@ set_state (RunnerApp      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   message = runner_message_new ("app:state", runner_app_to_json (self));
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  if (self->broadcaster != NULL)
+    runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
 static void
@@ -176,8 +176,8 @@ append_log (RunnerApp  *self,
   g_string_append_c (data, '}');
   len = data->len;
   message = runner_message_new_take_text ("app:log", g_string_free (data, FALSE), len);
-  if (self->server != NULL)
-    runner_server_broadcast (self->server, message);
+  if (self->broadcaster != NULL)
+    runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
 typedef struct
@@ -377,12 +377,12 @@ spawn (RunnerApp  *self,
   const char *root;
   const char *identifier;
 
-  if (self->server == NULL)
+  if (self->broadcaster == NULL)
     {
       g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE, "Shutting down");
       return FALSE;
     }
-  root = runner_workspace_get_root (runner_server_get_workspace (self->server));
+  root = runner_workspace_get_root (self->workspace);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE |
@@ -639,7 +639,8 @@ runner_app_dispose (GObject *object)
   g_clear_handle_id (&self->backoff_id, g_source_remove);
   kill_group (self, SIGKILL);
   clear_run (self);
-  g_clear_weak_pointer (&self->server);
+  g_clear_weak_pointer (&self->broadcaster);
+  g_clear_object (&self->workspace);
 
   G_OBJECT_CLASS (runner_app_parent_class)->dispose (object);
 }
@@ -694,26 +695,41 @@ runner_app_init (RunnerApp *self)
   self->last_status = -1;
 }
 
+static const RunnerEventEntry events[] = {
+  { "app:status", handle_status, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:start", handle_start, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:stop", handle_stop, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:restart", handle_restart, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "app:logs", handle_logs, NULL, RUNNER_EVENT_FLAGS_NONE },
+};
+
 /**
  * runner_app_new:
- * @server: the server whose protocol gets the app events
+ * @config: the app's command and port; must outlive the supervisor
+ * @workspace: where the app runs
+ * @broadcaster: the clients, told of its state and output
+ * @registry: gets the app events
  *
  * Returns: (transfer full): the supervisor; the app is not started
  */
 RunnerApp *
-runner_app_new (RunnerServer *server)
+runner_app_new (RunnerConfig      *config,
+                RunnerWorkspace   *workspace,
+                RunnerBroadcaster *broadcaster,
+                RunnerRegistry    *registry)
 {
-  RunnerProtocol *protocol = runner_server_get_protocol (server);
-  RunnerApp *self = g_object_new (RUNNER_TYPE_APP, NULL);
+  RunnerApp *self;
 
-  g_set_weak_pointer (&self->server, server);
-  self->config = runner_server_get_config (server);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_BROADCASTER (broadcaster), NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
 
-  runner_protocol_add (protocol, "app:status", handle_status, self);
-  runner_protocol_add (protocol, "app:start", handle_start, self);
-  runner_protocol_add (protocol, "app:stop", handle_stop, self);
-  runner_protocol_add (protocol, "app:restart", handle_restart, self);
-  runner_protocol_add (protocol, "app:logs", handle_logs, self);
+  self = g_object_new (RUNNER_TYPE_APP, NULL);
+  g_set_weak_pointer (&self->broadcaster, broadcaster);
+  self->workspace = g_object_ref (workspace);
+  self->config = config;
+  runner_registry_add_events (registry, events, G_N_ELEMENTS (events), self);
 
   return self;
 }

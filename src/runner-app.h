@@ -5,7 +5,11 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "runner-broadcaster.h"
+#include "runner-config.h"
 #include "runner-enums.h"
+#include "runner-registry.h"
+#include "runner-workspace.h"
 
 G_BEGIN_DECLS
 
@@ -32,9 +36,10 @@ typedef enum
   RUNNER_APP_STATE_STOPPING,  /*< nick=stopping >*/
 } RunnerAppState;
 
-typedef struct _RunnerServer RunnerServer;
-
-RunnerApp      *runner_app_new             (RunnerServer  *server);
+RunnerApp      *runner_app_new             (RunnerConfig      *config,
+                                            RunnerWorkspace   *workspace,
+                                            RunnerBroadcaster *broadcaster,
+                                            RunnerRegistry    *registry);
 RunnerAppState  runner_app_get_state       (RunnerApp     *self);
 gboolean        runner_app_start           (RunnerApp     *self,
                                             GError       **error);

@@ -429,14 +429,10 @@ resume_waiting (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/**
- * runner_client_request_done:
- *
- * Called by #RunnerRequest when a dispatched request goes away: lets the
- * next waiting one run.
- */
-void
-runner_client_request_done (RunnerClient *self)
+/* Called by #RunnerRequest when a dispatched request goes away: lets the
+ * next waiting one run. */
+static void
+request_done (RunnerClient *self)
 {
   RunnerClientPrivate *priv = runner_client_get_instance_private (self);
 
@@ -450,16 +446,12 @@ runner_client_request_done (RunnerClient *self)
                                        g_object_unref);
 }
 
-/**
- * runner_client_reply:
- *
- * Called by #RunnerRequest: sends the answer through the transport.
- */
-void
-runner_client_reply (RunnerClient  *self,
-                     RunnerRequest *request,
-                     GBytes        *result_json,
-                     gboolean       is_error)
+/* Called by #RunnerRequest: sends the answer through the transport. */
+static void
+request_reply (RunnerClient  *self,
+               RunnerRequest *request,
+               GBytes        *result_json,
+               gboolean       is_error)
 {
   RunnerClientPrivate *priv = runner_client_get_instance_private (self);
 
@@ -469,6 +461,33 @@ runner_client_reply (RunnerClient  *self,
     return;
 
   RUNNER_CLIENT_GET_CLASS (self)->send_reply (self, request, result_json, is_error);
+}
+
+static const RunnerRequestSink request_sink = {
+  .is_closed = runner_client_is_closed,
+  .reply = request_reply,
+  .done = request_done,
+};
+
+/**
+ * runner_client_new_request:
+ * @event: the event name
+ * @args: (transfer full) (nullable): the first argument of the event
+ * @id: the reply id, or %RUNNER_REQUEST_NO_ID
+ *
+ * For transports: a request from this client, answered through it.
+ *
+ * Returns: (transfer full): the request
+ */
+RunnerRequest *
+runner_client_new_request (RunnerClient *self,
+                           const char   *event,
+                           JsonNode     *args,
+                           gint64        id)
+{
+  g_return_val_if_fail (RUNNER_IS_CLIENT (self), NULL);
+
+  return runner_request_new (self, &request_sink, event, args, id);
 }
 
 /**

@@ -5,14 +5,13 @@
 #include <json-glib/json-glib.h>
 
 #include "runner-message.h"
+#include "runner-request.h"
 
 G_BEGIN_DECLS
 
 #define RUNNER_TYPE_CLIENT (runner_client_get_type ())
 
 G_DECLARE_DERIVABLE_TYPE (RunnerClient, runner_client, RUNNER, CLIENT, GObject)
-
-typedef struct _RunnerRequest RunnerRequest;
 
 /**
  * RunnerClientClass:
@@ -59,14 +58,13 @@ void        runner_client_close             (RunnerClient  *self,
                                              const char    *reason);
 
 /* For transports */
+RunnerRequest *runner_client_new_request    (RunnerClient  *self,
+                                             const char    *event,
+                                             JsonNode      *args,
+                                             gint64         id);
 void        runner_client_dispatch          (RunnerClient  *self,
                                              RunnerRequest *request);
-void        runner_client_reply             (RunnerClient  *self,
-                                             RunnerRequest *request,
-                                             GBytes        *result_json,
-                                             gboolean       is_error);
 void        runner_client_notify_drained    (RunnerClient  *self);
 void        runner_client_notify_closed     (RunnerClient  *self);
-void        runner_client_request_done      (RunnerClient  *self);
 
 G_END_DECLS

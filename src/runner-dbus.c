@@ -23,8 +23,8 @@
 /**
  * RunnerDbus:
  *
- * The io.github.runner.Runner1 skeleton bound to a running server: its
- * properties follow the server, the terminal manager and the S3 sync, its
+ * The io.github.runner.Runner1 skeleton bound to a running daemon: its
+ * properties follow the hub, the terminal manager and the S3 sync, its
  * methods act on them. The terminals and the sync are optional (the sync is
  * set later); without them the methods that need them fail with
  * %RUNNER_ERROR_UNAVAILABLE. Which bus, and the name on it, are
@@ -34,7 +34,7 @@ struct _RunnerDbus
 {
   RunnerDbusRunner1Skeleton parent_instance;
 
-  RunnerServer          *server;       /* owned */
+  RunnerHub             *hub;          /* owned: the clients */
   RunnerTerminalManager *terminals;    /* owned, nullable */
   RunnerSync            *sync;         /* owned, nullable */
   RunnerDbusBus         *bus;          /* owned, nullable: exported there */
@@ -168,23 +168,23 @@ on_sync_state (RunnerSync *sync,
 }
 
 static void
-on_n_clients (RunnerServer *server,
-              GParamSpec   *pspec,
-              RunnerDbus   *self)
+on_n_clients (RunnerHub  *hub,
+              GParamSpec *pspec,
+              RunnerDbus *self)
 {
-  runner_dbus_runner1_set_clients (RUNNER_DBUS_RUNNER1 (self), runner_server_get_n_clients (server));
+  runner_dbus_runner1_set_clients (RUNNER_DBUS_RUNNER1 (self), runner_hub_get_n_clients (hub));
 }
 
-/* The server counts a client before it announces it: Clients changes on
+/* The hub counts a client before it announces it: Clients changes on
  * the bus first, then the signal comes. */
 static void
-on_client_added (RunnerServer *server,
+on_client_added (RunnerHub    *hub,
                  RunnerClient *client,
                  RunnerDbus   *self)
 {
   const char *transport = runner_client_get_transport (client);
 
-  on_n_clients (server, NULL, self);
+  on_n_clients (hub, NULL, self);
   flush_properties (self);
   runner_dbus_runner1_emit_client_connected (RUNNER_DBUS_RUNNER1 (self),
                                              runner_client_get_id (client),
@@ -192,11 +192,11 @@ on_client_added (RunnerServer *server,
 }
 
 static void
-on_client_removed (RunnerServer *server,
+on_client_removed (RunnerHub    *hub,
                    RunnerClient *client,
                    RunnerDbus   *self)
 {
-  on_n_clients (server, NULL, self);
+  on_n_clients (hub, NULL, self);
   flush_properties (self);
   runner_dbus_runner1_emit_client_disconnected (RUNNER_DBUS_RUNNER1 (self),
                                                 runner_client_get_id (client));
@@ -288,24 +288,6 @@ dispatch (RunnerDbus            *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static RunnerError
-runner_error_for (const GError *error)
-{
-  if (error->domain == RUNNER_ERROR)
-    return error->code;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return RUNNER_ERROR_NOT_FOUND;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
-    return RUNNER_ERROR_FORBIDDEN;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
-    return RUNNER_ERROR_INVALID;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    return RUNNER_ERROR_BUSY;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return RUNNER_ERROR_UNAVAILABLE;
-  return RUNNER_ERROR_FAILED;
-}
-
 /* Every error goes out as one of io.github.runner.Runner1.Error.*, with the
  * message (the reason) kept. */
 static void
@@ -313,8 +295,8 @@ return_error (GDBusMethodInvocation *invocation,
               const GError          *error)
 {
   g_debug ("%s failed: %s", g_dbus_method_invocation_get_method_name (invocation), error->message);
-  g_dbus_method_invocation_return_error_literal (invocation, RUNNER_ERROR, runner_error_for (error),
-                                                 error->message);
+  g_dbus_method_invocation_return_dbus_error (invocation, runner_error_to_dbus_name (error),
+                                              error->message);
 }
 
 typedef struct
@@ -714,13 +696,13 @@ runner_dbus_dispose (GObject *object)
 
   runner_dbus_stop (self);
   /* Not through the setters: no property changes while going away. */
-  if (self->server != NULL)
-    g_signal_handlers_disconnect_by_data (self->server, self);
+  if (self->hub != NULL)
+    g_signal_handlers_disconnect_by_data (self->hub, self);
   if (self->terminals != NULL)
     g_signal_handlers_disconnect_by_data (self->terminals, self);
   if (self->sync != NULL)
     g_signal_handlers_disconnect_by_data (self->sync, self);
-  g_clear_object (&self->server);
+  g_clear_object (&self->hub);
   g_clear_object (&self->terminals);
   g_clear_object (&self->sync);
 
@@ -749,8 +731,8 @@ runner_dbus_get_property (GObject    *object,
     {
     case PROP_UPTIME:
       /* Computed on read: a changing counter is no reason for signals. */
-      g_value_set_uint64 (value, self->server != NULL
-                                 ? (guint64) MAX (runner_server_get_uptime (self->server), 0)
+      g_value_set_uint64 (value, self->hub != NULL
+                                 ? (guint64) MAX (runner_hub_get_uptime (self->hub), 0)
                                  : 0);
       break;
     default:
@@ -767,7 +749,7 @@ runner_dbus_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_UPTIME:
-      /* Read-only in effect: always the server's. */
+      /* Read-only in effect: always the hub's. */
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -804,39 +786,45 @@ runner_dbus_init (RunnerDbus *self)
 
 /**
  * runner_dbus_new:
- * @server: the listening server whose state to show
- * @terminals: (nullable): its terminals
+ * @config: the configuration
+ * @workspace: the workspace served
+ * @hub: the clients, counted and announced
+ * @terminals: (nullable): the terminals
+ * @port: the port the server listens on
  *
  * Returns: (transfer full): a new #RunnerDbus, not yet on any bus
  */
 RunnerDbus *
-runner_dbus_new (RunnerServer          *server,
-                 RunnerTerminalManager *terminals)
+runner_dbus_new (RunnerConfig          *config,
+                 RunnerWorkspace       *workspace,
+                 RunnerHub             *hub,
+                 RunnerTerminalManager *terminals,
+                 guint                  port)
 {
   RunnerDbus *self;
   RunnerDbusRunner1 *iface;
-  RunnerConfig *config;
   g_autofree char *root = NULL;
 
-  g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_HUB (hub), NULL);
 
   self = g_object_new (RUNNER_TYPE_DBUS, NULL);
   iface = RUNNER_DBUS_RUNNER1 (self);
-  self->server = g_object_ref (server);
-  config = runner_server_get_config (server);
+  self->hub = g_object_ref (hub);
 
   runner_dbus_runner1_set_version (iface, PACKAGE_VERSION);
   /* D-Bus strings are UTF-8: a root that is not shows with U+FFFD. */
-  root = g_utf8_make_valid (runner_workspace_get_root (runner_server_get_workspace (server)), -1);
+  root = g_utf8_make_valid (runner_workspace_get_root (workspace), -1);
   runner_dbus_runner1_set_workspace (iface, root);
-  runner_dbus_runner1_set_port (iface, runner_server_get_port (server));
+  runner_dbus_runner1_set_port (iface, port);
   runner_dbus_runner1_set_app_port (iface, config->user_port);
-  runner_dbus_runner1_set_clients (iface, runner_server_get_n_clients (server));
+  runner_dbus_runner1_set_clients (iface, runner_hub_get_n_clients (hub));
   runner_dbus_set_terminals (self, terminals);
   update_sync_state (self);
 
-  g_signal_connect (server, "notify::n-clients", G_CALLBACK (on_n_clients), self);
-  g_signal_connect (server, "client-added", G_CALLBACK (on_client_added), self);
-  g_signal_connect (server, "client-removed", G_CALLBACK (on_client_removed), self);
+  g_signal_connect (hub, "notify::n-clients", G_CALLBACK (on_n_clients), self);
+  g_signal_connect (hub, "client-added", G_CALLBACK (on_client_added), self);
+  g_signal_connect (hub, "client-removed", G_CALLBACK (on_client_removed), self);
   return self;
 }

@@ -7,9 +7,10 @@
 #include "runner-config.h"
 #include "runner-dbus-bus.h"
 #include "runner-dbus-generated.h"
-#include "runner-server.h"
+#include "runner-hub.h"
 #include "runner-sync.h"
 #include "runner-terminal-manager.h"
+#include "runner-workspace.h"
 
 G_BEGIN_DECLS
 
@@ -17,8 +18,11 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (RunnerDbus, runner_dbus, RUNNER, DBUS, RunnerDbusRunner1Skeleton)
 
-RunnerDbus      *runner_dbus_new             (RunnerServer           *server,
-                                              RunnerTerminalManager  *terminals);
+RunnerDbus      *runner_dbus_new             (RunnerConfig           *config,
+                                              RunnerWorkspace        *workspace,
+                                              RunnerHub              *hub,
+                                              RunnerTerminalManager  *terminals,
+                                              guint                   port);
 void             runner_dbus_set_terminals   (RunnerDbus             *self,
                                               RunnerTerminalManager  *terminals);
 void             runner_dbus_set_sync        (RunnerDbus             *self,

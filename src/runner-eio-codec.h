@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 
 /* Bounds on what a peer may make the decoders build. */
 #define RUNNER_SIO_MAX_ATTACHMENTS 64
-#define RUNNER_SIO_MAX_JSON_DEPTH  64
 #define RUNNER_SIO_MAX_NSP_LENGTH  256
 /* The largest ack id a JavaScript client can count to exactly (2^53 - 1). */
 #define RUNNER_SIO_MAX_ACK_ID      G_GINT64_CONSTANT (9007199254740991)
@@ -130,11 +129,6 @@ JsonNode        *runner_sio_placeholder_new     (guint                num);
 gint             runner_sio_placeholder_get_num (JsonNode            *node);
 GBytes          *runner_sio_placeholder_resolve (JsonNode            *node,
                                                  GPtrArray           *attachments);
-
-JsonNode        *runner_sio_json_parse          (const char          *text,
-                                                 gsize                len,
-                                                 guint                max_depth,
-                                                 GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerEioPacket, runner_eio_packet_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerSioPacket, runner_sio_packet_free)

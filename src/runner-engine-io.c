@@ -17,7 +17,7 @@
  * protocol 4). It routes each request to its session (handshake, polling
  * GET/POST, WebSocket upgrade), answers errors as engine.io does, and handles
  * the Socket.IO CONNECT: the token check, then a RunnerSioClient that the
- * server counts in.
+ * hub counts in.
  */
 
 #define SIO_PATH "/socket.io/"
@@ -48,7 +48,9 @@ struct _RunnerEngineIO
 {
   GObject       parent_instance;
 
-  RunnerServer *server;   /* unowned: it owns us */
+  RunnerConfig *config;   /* unowned: outlives us */
+  RunnerHub    *hub;      /* owned: where connected clients go */
+  RunnerAuth   *auth;     /* owned */
   SoupServer   *soup;     /* owned */
   GHashTable   *sessions; /* sid -> owned Entry */
   GQueue        unconnected; /* Entry, oldest first: sessions without a client yet */
@@ -93,7 +95,7 @@ set_eio_error (SoupServerMessage *msg,
 static RunnerConfig *
 get_config (RunnerEngineIO *self)
 {
-  return runner_server_get_config (self->server);
+  return self->config;
 }
 
 static void
@@ -153,7 +155,7 @@ handle_connect (Entry           *entry,
   g_autoptr(GError) error = NULL;
 
   if (!entry->handshake_authorized
-      && !runner_server_check_token (self->server, get_auth_token (packet)))
+      && !runner_auth_check_token (self->auth, get_auth_token (packet)))
     {
       g_debug ("Session %s: connect refused, not authorized",
                runner_eio_session_get_sid (entry->session));
@@ -162,7 +164,7 @@ handle_connect (Entry           *entry,
     }
 
   client = runner_sio_client_new (entry->session, entry->remote, get_config (self)->max_frame);
-  if (!runner_server_accept_client (self->server, RUNNER_CLIENT (client), &error))
+  if (!runner_hub_accept (self->hub, RUNNER_CLIENT (client), &error))
     {
       g_message ("Socket.IO connect from %s refused: %s", entry->remote, error->message);
       send_connect_error (entry->session, "/", error->message);
@@ -284,7 +286,7 @@ create_session (RunnerEngineIO    *self,
   entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
                                            config->max_frame);
   entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
-  entry->handshake_authorized = runner_server_authorize (self->server, msg, NULL, NULL);
+  entry->handshake_authorized = runner_auth_authorize (self->auth, msg, NULL, NULL);
   wait_for_connect (entry);
 
   g_signal_connect (entry->session, "closed", G_CALLBACK (on_session_closed), entry);
@@ -305,7 +307,7 @@ can_open_session (RunnerEngineIO    *self,
 
   /* Only connected clients count against the cap; sessions waiting for
    * their CONNECT are bounded apart (create_session()). */
-  if (runner_server_can_accept (self->server, &error))
+  if (runner_hub_can_accept (self->hub, &error))
     return TRUE;
 
   set_eio_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, EIO_ERROR_FORBIDDEN, error->message);
@@ -471,8 +473,7 @@ answer_connection_close (SoupServerMessage *msg)
 }
 
 static void
-handle_request (SoupServer        *soup,
-                SoupServerMessage *msg,
+handle_request (SoupServerMessage *msg,
                 const char        *path,
                 GHashTable        *query,
                 gpointer           user_data)
@@ -493,7 +494,7 @@ handle_request (SoupServer        *soup,
       return;
     }
 
-  if (!runner_server_check_origin (self->server, msg))
+  if (!runner_auth_check_origin (self->auth, msg))
     {
       set_eio_error (msg, SOUP_STATUS_FORBIDDEN, EIO_ERROR_FORBIDDEN, "Origin not allowed");
       return;
@@ -603,6 +604,8 @@ runner_engine_io_dispose (GObject *object)
   if (self->soup != NULL)
     soup_server_remove_handler (self->soup, SIO_PATH);
   g_clear_object (&self->soup);
+  g_clear_object (&self->hub);
+  g_clear_object (&self->auth);
 
   G_OBJECT_CLASS (runner_engine_io_parent_class)->dispose (object);
 }
@@ -634,28 +637,46 @@ runner_engine_io_init (RunnerEngineIO *self)
   g_queue_init (&self->unconnected);
 }
 
+static const RunnerRouteEntry routes[] = {
+  /* Polling POSTs carry a body, capped by handle_early() */
+  { SIO_PATH, handle_request, RUNNER_ROUTE_BODY | RUNNER_ROUTE_PREFIX },
+};
+
 /**
  * runner_engine_io_new:
- * @server: the server; it must outlive the returned object (keep it there
- *   and drop it in the server's dispose)
+ * @soup: the HTTP server, for the early handler that caps bodies
+ * @config: the configuration; must outlive the returned object
+ * @registry: gets the /socket.io/ route, for the server to install
+ * @hub: where connected clients go
+ * @auth: the token and origin checks
  *
- * Serves Socket.IO at /socket.io/ on @server's SoupServer.
+ * Serves Socket.IO at /socket.io/.
  *
  * Returns: (transfer full): the endpoint
  */
 RunnerEngineIO *
-runner_engine_io_new (RunnerServer *server)
+runner_engine_io_new (SoupServer     *soup,
+                      RunnerConfig   *config,
+                      RunnerRegistry *registry,
+                      RunnerHub      *hub,
+                      RunnerAuth     *auth)
 {
   RunnerEngineIO *self;
 
-  g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
+  g_return_val_if_fail (SOUP_IS_SERVER (soup), NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (RUNNER_IS_HUB (hub), NULL);
+  g_return_val_if_fail (RUNNER_IS_AUTH (auth), NULL);
 
   self = g_object_new (RUNNER_TYPE_ENGINE_IO, NULL);
-  self->server = server;
-  self->soup = g_object_ref (runner_server_get_soup_server (server));
+  self->config = config;
+  self->hub = g_object_ref (hub);
+  self->auth = g_object_ref (auth);
+  self->soup = g_object_ref (soup);
 
   soup_server_add_early_handler (self->soup, SIO_PATH, handle_early, self, NULL);
-  soup_server_add_handler (self->soup, SIO_PATH, handle_request, self, NULL);
+  runner_registry_add_routes (registry, routes, G_N_ELEMENTS (routes), self);
   return self;
 }
 

@@ -2,7 +2,12 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #pragma once
 
-#include "runner-server.h"
+#include <libsoup/soup.h>
+
+#include "runner-auth.h"
+#include "runner-config.h"
+#include "runner-hub.h"
+#include "runner-registry.h"
 
 G_BEGIN_DECLS
 
@@ -14,7 +19,11 @@ G_DECLARE_FINAL_TYPE (RunnerEngineIO, runner_engine_io, RUNNER, ENGINE_IO, GObje
  * CONNECT and its token): an unauthorized peer holds no more memory. */
 #define RUNNER_SIO_PREAUTH_MAX_MESSAGE 4096
 
-RunnerEngineIO *runner_engine_io_new            (RunnerServer   *server);
+RunnerEngineIO *runner_engine_io_new            (SoupServer     *soup,
+                                                 RunnerConfig   *config,
+                                                 RunnerRegistry *registry,
+                                                 RunnerHub      *hub,
+                                                 RunnerAuth     *auth);
 guint           runner_engine_io_get_n_sessions (RunnerEngineIO *self);
 void            runner_engine_io_shutdown       (RunnerEngineIO *self);
 

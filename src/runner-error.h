@@ -21,8 +21,8 @@ G_BEGIN_DECLS
  * @RUNNER_ERROR_BUSY: the operation cannot run now (EBUSY)
  * @RUNNER_ERROR_UNAVAILABLE: a feature is off or absent (ENOTSUP)
  *
- * Errors of Runner itself. File system errors stay in %G_IO_ERROR; both map to
- * the wire codes in one place, runner_error_to_code().
+ * Errors of Runner itself. File system errors stay in %G_IO_ERROR; both map,
+ * in one table, to a wire code, an HTTP status and a D-Bus error name.
  */
 typedef enum
 {
@@ -38,7 +38,30 @@ typedef enum
   RUNNER_ERROR_UNAVAILABLE,
 } RunnerError;
 
-GQuark      runner_error_quark    (void);
-const char *runner_error_to_code  (const GError *error);
+/**
+ * RunnerErrorEntry:
+ * @domain: %RUNNER_ERROR or %G_IO_ERROR, as its quark function
+ * @code: the code in @domain
+ * @wire_code: the POSIX-like code `{error: {code, message}}` carries
+ * @http_status: the status of an HTTP answer
+ * @dbus_name: the D-Bus error name (one of Runner1.Error.*)
+ *
+ * One row of the error table.
+ */
+typedef struct
+{
+  GQuark      (*domain) (void);
+  gint        code;
+  const char *wire_code;
+  guint       http_status;
+  const char *dbus_name;
+} RunnerErrorEntry;
+
+GQuark                  runner_error_quark          (void);
+const RunnerErrorEntry *runner_error_get_entries    (gsize        *n_entries);
+const RunnerErrorEntry *runner_error_lookup         (const GError *error);
+const char             *runner_error_to_code        (const GError *error);
+guint                   runner_error_to_http_status (const GError *error);
+const char             *runner_error_to_dbus_name   (const GError *error);
 
 G_END_DECLS

@@ -2,58 +2,60 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #pragma once
 
-#include <json-glib/json-glib.h>
+#include "runner-json.h"
 
 G_BEGIN_DECLS
 
 /**
- * RunnerFrameKind:
- * @RUNNER_FRAME_JSON: the plain WebSocket form, `{"event":E,"data":D}`
- * @RUNNER_FRAME_SIO: a Socket.IO EVENT packet on the main namespace, `42["E",D]`
- *   (without the Engine.IO framing of the polling transport)
+ * RunnerFramer:
+ * @write_header: appends what goes before the payload, given the event name
+ *   as a quoted JSON string
+ * @trailer: what goes after the payload
+ *
+ * How one transport puts a message on its wire: header, payload, trailer.
+ * Each transport declares one as a static constant; frames are cached per
+ * framer, so a broadcast is framed once per transport.
  */
-typedef enum
+typedef struct
 {
-  RUNNER_FRAME_JSON,
-  RUNNER_FRAME_SIO,
-  RUNNER_N_FRAME_KINDS
-} RunnerFrameKind;
+  void       (*write_header) (GString    *out,
+                              const char *event_json);
+  const char  *trailer;
+} RunnerFramer;
+
+/* The most framers a message caches frames for. */
+#define RUNNER_MESSAGE_MAX_FRAMERS 4
+
+/* Room a message keeps around its payload for the first framing in place:
+ * before it, the event name as JSON plus this; after it, this. */
+#define RUNNER_MESSAGE_HEADROOM 24
+#define RUNNER_MESSAGE_TAILROOM 8
 
 /**
  * RunnerMessage:
  *
- * An immutable, reference-counted server event (name + JSON data) that is
- * broadcast to many clients. The data is serialized once; each wire form is
- * built once, on first use, and shared by every client of that transport.
+ * An immutable, reference-counted server event: a name and a JSON payload,
+ * the same for every transport. Each transport's framer puts it on its wire;
+ * see runner_message_get_frame().
  */
 typedef struct _RunnerMessage RunnerMessage;
 
-GType          runner_message_get_type       (void) G_GNUC_CONST;
-RunnerMessage *runner_message_new            (const char      *event,
-                                              JsonNode        *data);
-RunnerMessage *runner_message_new_take_text  (const char      *event,
-                                              char            *data_json,
-                                              gsize            len);
-RunnerMessage *runner_message_ref            (RunnerMessage   *self);
-void           runner_message_unref          (RunnerMessage   *self);
-const char    *runner_message_get_event      (RunnerMessage   *self);
-GBytes        *runner_message_get_data_text  (RunnerMessage   *self);
-GString       *runner_message_frame_begin    (RunnerFrameKind  kind,
-                                              const char      *event,
-                                              gsize            data_len);
-RunnerMessage *runner_message_frame_end      (GString         *frame,
-                                              RunnerFrameKind  kind,
-                                              const char      *event,
-                                              gsize            data_offset);
-GBytes        *runner_message_get_frame      (RunnerMessage   *self,
-                                              RunnerFrameKind  kind);
-
-char          *runner_json_to_string         (JsonNode        *node,
-                                              gsize           *length);
-void           runner_json_append_string     (GString         *out,
-                                              const char      *str,
-                                              gssize           len);
-JsonNode      *runner_json_error_new         (const GError    *error);
+GType          runner_message_get_type        (void) G_GNUC_CONST;
+RunnerMessage *runner_message_new             (const char          *event,
+                                               JsonNode            *data);
+RunnerMessage *runner_message_new_take_text   (const char          *event,
+                                               char                *data_json,
+                                               gsize                len);
+GString       *runner_message_buffer_new      (const char          *event,
+                                               gsize                payload_len_hint);
+RunnerMessage *runner_message_new_from_buffer (const char          *event,
+                                               GString             *buffer);
+RunnerMessage *runner_message_ref             (RunnerMessage       *self);
+void           runner_message_unref           (RunnerMessage       *self);
+const char    *runner_message_get_event       (RunnerMessage       *self);
+GBytes        *runner_message_get_data_text   (RunnerMessage       *self);
+GBytes        *runner_message_get_frame       (RunnerMessage       *self,
+                                               const RunnerFramer  *framer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RunnerMessage, runner_message_unref)
 

@@ -6,16 +6,18 @@
 
 #include "runner-request.h"
 #include "runner-error.h"
-#include "runner-eio-codec.h"
+#include "runner-json.h"
+#include "runner-message.h"
 #include "runner-utf8.h"
 
 struct _RunnerRequest
 {
   gatomicrefcount  ref_count;
   RunnerClient    *client;      /* owned */
+  const RunnerRequestSink *sink; /* static */
   char            *event;       /* owned */
   JsonNode        *args;        /* owned, never NULL */
-  GPtrArray       *attachments; /* owned, GBytes, may be NULL */
+  GHashTable      *bytes;       /* owned, member → GBytes, may be NULL */
   gint64           id;
   gboolean         answered;
   gboolean         in_flight;   /* counted by the client until freed */
@@ -26,24 +28,28 @@ G_DEFINE_BOXED_TYPE (RunnerRequest, runner_request, runner_request_ref, runner_r
 /**
  * runner_request_new:
  * @client: the client the event came from
+ * @sink: the way back to @client
  * @event: the event name
  * @args: (transfer full) (nullable): the first argument of the event
  * @id: the reply id, or %RUNNER_REQUEST_NO_ID
  */
 RunnerRequest *
-runner_request_new (RunnerClient *client,
-                    const char   *event,
-                    JsonNode     *args,
-                    gint64        id)
+runner_request_new (RunnerClient            *client,
+                    const RunnerRequestSink *sink,
+                    const char              *event,
+                    JsonNode                *args,
+                    gint64                   id)
 {
   RunnerRequest *self;
 
-  g_return_val_if_fail (RUNNER_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (G_IS_OBJECT (client), NULL);
+  g_return_val_if_fail (sink != NULL, NULL);
   g_return_val_if_fail (event != NULL, NULL);
 
   self = g_new0 (RunnerRequest, 1);
   g_atomic_ref_count_init (&self->ref_count);
   self->client = g_object_ref (client);
+  self->sink = sink;
   self->event = g_strdup (event);
   self->args = args != NULL ? args : json_node_new (JSON_NODE_NULL);
   self->id = id;
@@ -71,9 +77,9 @@ runner_request_unref (RunnerRequest *self)
     runner_request_fail_literal (self, RUNNER_ERROR, RUNNER_ERROR_FAILED, "No answer");
 
   if (self->in_flight)
-    runner_client_request_done (self->client);
+    self->sink->done (self->client);
 
-  g_clear_pointer (&self->attachments, g_ptr_array_unref);
+  g_clear_pointer (&self->bytes, g_hash_table_unref);
   g_clear_pointer (&self->args, json_node_unref);
   g_clear_object (&self->client);
   g_free (self->event);
@@ -149,29 +155,27 @@ runner_request_get_object (RunnerRequest *self)
   return NULL;
 }
 
+/**
+ * runner_request_set_bytes:
+ * @member: a member of the argument object
+ * @bytes: the raw bytes the transport received for it
+ *
+ * For transports that carry binary content beside the JSON (Socket.IO
+ * attachments): runner_request_get_bytes() of @member answers @bytes.
+ */
 void
-runner_request_add_attachment (RunnerRequest *self,
-                               GBytes        *bytes)
+runner_request_set_bytes (RunnerRequest *self,
+                          const char    *member,
+                          GBytes        *bytes)
 {
   g_return_if_fail (self != NULL);
+  g_return_if_fail (member != NULL);
   g_return_if_fail (bytes != NULL);
 
-  if (self->attachments == NULL)
-    self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  g_ptr_array_add (self->attachments, g_bytes_ref (bytes));
-}
-
-/**
- * runner_request_get_attachments:
- *
- * Returns: (transfer none) (nullable): binary attachments of a Socket.IO
- *   BINARY_EVENT, in order, as #GBytes
- */
-GPtrArray *
-runner_request_get_attachments (RunnerRequest *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->attachments;
+  if (self->bytes == NULL)
+    self->bytes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) g_bytes_unref);
+  g_hash_table_replace (self->bytes, g_strdup (member), g_bytes_ref (bytes));
 }
 
 gboolean
@@ -200,7 +204,7 @@ runner_request_reply (RunnerRequest *self,
   g_return_if_fail (self != NULL);
 
   if (self->answered || self->id == RUNNER_REQUEST_NO_ID ||
-      runner_client_is_closed (self->client))
+      self->sink->is_closed (self->client))
     {
       self->answered = TRUE;
       return;
@@ -230,10 +234,10 @@ runner_request_reply_text (RunnerRequest *self,
     return;
   self->answered = TRUE;
 
-  if (self->id == RUNNER_REQUEST_NO_ID || runner_client_is_closed (self->client))
+  if (self->id == RUNNER_REQUEST_NO_ID || self->sink->is_closed (self->client))
     return;
 
-  runner_client_reply (self->client, self, result_json, FALSE);
+  self->sink->reply (self->client, self, result_json, FALSE);
 }
 
 void
@@ -273,13 +277,13 @@ runner_request_fail (RunnerRequest *self,
 
   g_debug ("%s failed: %s", self->event, error->message);
 
-  if (runner_client_is_closed (self->client))
+  if (self->sink->is_closed (self->client))
     return;
 
   node = runner_json_error_new (error);
   data = runner_json_to_string (node, &len);
   text = g_bytes_new_take (data, len);
-  runner_client_reply (self->client, self, text, TRUE);
+  self->sink->reply (self->client, self, text, TRUE);
 }
 
 void
@@ -351,7 +355,7 @@ runner_request_get_string (RunnerRequest  *self,
     }
 
   /* A C string would end there: refused rather than cut short. */
-  if (runner_utf8_has_json_nul (json_node_get_string (node)))
+  if (runner_json_string_has_nul (json_node_get_string (node)))
     {
       g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
                    "“%s” must not contain U+0000", member);
@@ -392,7 +396,7 @@ runner_request_get_data (RunnerRequest  *self,
       return NULL;
     }
 
-  return runner_utf8_decode_json_nul (json_node_get_string (node), len);
+  return runner_json_string_decode_nul (json_node_get_string (node), len);
 }
 
 /**
@@ -451,12 +455,12 @@ static gboolean
 node_has_surrogate (JsonNode *node,
                     guint     depth)
 {
-  if (depth > RUNNER_SIO_MAX_JSON_DEPTH)
+  if (depth > RUNNER_JSON_MAX_DEPTH)
     return FALSE;
 
   if (JSON_NODE_HOLDS_VALUE (node))
     return json_node_get_value_type (node) == G_TYPE_STRING &&
-           runner_utf8_has_json_surrogate (json_node_get_string (node));
+           runner_json_string_has_surrogate (json_node_get_string (node));
 
   if (JSON_NODE_HOLDS_ARRAY (node))
     {
@@ -474,7 +478,7 @@ node_has_surrogate (JsonNode *node,
 
       json_object_iter_init (&iter, json_node_get_object (node));
       while (json_object_iter_next (&iter, &name, &member))
-        if (runner_utf8_has_json_surrogate (name) || node_has_surrogate (member, depth + 1))
+        if (runner_json_string_has_surrogate (name) || node_has_surrogate (member, depth + 1))
           return TRUE;
     }
 
@@ -498,13 +502,13 @@ runner_request_check_text (RunnerRequest  *self,
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  if (runner_utf8_has_json_surrogate (self->event) || node_has_surrogate (self->args, 0))
+  if (runner_json_string_has_surrogate (self->event) || node_has_surrogate (self->args, 0))
     {
       g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
                            "A string holds a lone UTF-16 surrogate");
       return FALSE;
     }
-  if (runner_utf8_has_json_nul (self->event))
+  if (runner_json_string_has_nul (self->event))
     {
       g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
                            "The event name must not contain U+0000");
@@ -605,32 +609,14 @@ runner_request_get_bool (RunnerRequest  *self,
   return TRUE;
 }
 
-static GBytes *
-get_attachment (RunnerRequest  *self,
-                JsonObject     *placeholder,
-                const char     *member,
-                GError        **error)
-{
-  JsonNode *num = json_object_get_member (placeholder, "num");
-  gint64 index = -1;
-
-  if (json_object_get_boolean_member_with_default (placeholder, "_placeholder", FALSE) &&
-      num != NULL && node_get_integer (num, &index) && self->attachments != NULL &&
-      index >= 0 && index < self->attachments->len)
-    return g_bytes_ref (g_ptr_array_index (self->attachments, index));
-
-  g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
-               "“%s” must be a string or a binary attachment", member);
-  return NULL;
-}
-
 /**
  * runner_request_get_bytes:
  * @member: the member holding content
  * @max_size: the largest content accepted
  *
  * Reads content that may come as a UTF-8 string, as base64 text when the
- * object's `encoding` is "base64", or as a Socket.IO binary attachment.
+ * object's `encoding` is "base64", or as bytes the transport received beside
+ * the JSON (runner_request_set_bytes()).
  *
  * Returns: (transfer full): the bytes, or %NULL with @error set (EINVAL for a
  *   missing or malformed member, E2BIG over @max_size)
@@ -663,8 +649,14 @@ runner_request_get_bytes (RunnerRequest  *self,
       return NULL;
     }
 
-  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    bytes = get_attachment (self, json_node_get_object (node), member, error);
+  if (self->bytes != NULL && g_hash_table_contains (self->bytes, member))
+    bytes = g_bytes_ref (g_hash_table_lookup (self->bytes, member));
+  else if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID,
+                   "“%s” must be a string or a binary attachment", member);
+      return NULL;
+    }
   else if (encoding != NULL && g_str_equal (encoding, "base64"))
     {
       const char *text = runner_request_get_string (self, member, TRUE, error);

@@ -4,9 +4,10 @@
 
 #include <json-glib/json-glib.h>
 
-#include "runner-client.h"
-
 G_BEGIN_DECLS
+
+typedef struct _RunnerClient RunnerClient;
+typedef struct _RunnerRequest RunnerRequest;
 
 /**
  * RunnerRequest:
@@ -21,11 +22,31 @@ G_BEGIN_DECLS
 #define RUNNER_REQUEST_NO_ID ((gint64) -1)
 #define RUNNER_TYPE_REQUEST (runner_request_get_type ())
 
+/**
+ * RunnerRequestSink:
+ * @is_closed: whether the client has gone away
+ * @reply: hand the client the answer (JSON text; @is_error for errors)
+ * @done: a dispatched request went away (the client's in-flight count)
+ *
+ * The way back to the client a request came from; #RunnerClient provides it
+ * (runner_client_new_request()), so that requests need not know clients.
+ */
+typedef struct
+{
+  gboolean (*is_closed) (RunnerClient  *client);
+  void     (*reply)     (RunnerClient  *client,
+                         RunnerRequest *request,
+                         GBytes        *result_json,
+                         gboolean       is_error);
+  void     (*done)      (RunnerClient  *client);
+} RunnerRequestSink;
+
 GType          runner_request_get_type        (void) G_GNUC_CONST;
-RunnerRequest *runner_request_new             (RunnerClient   *client,
-                                               const char     *event,
-                                               JsonNode       *args,
-                                               gint64          id);
+RunnerRequest *runner_request_new             (RunnerClient            *client,
+                                               const RunnerRequestSink *sink,
+                                               const char              *event,
+                                               JsonNode                *args,
+                                               gint64                   id);
 RunnerRequest *runner_request_ref             (RunnerRequest  *self);
 void           runner_request_unref           (RunnerRequest  *self);
 RunnerClient  *runner_request_get_client      (RunnerRequest  *self);
@@ -34,9 +55,9 @@ gint64         runner_request_get_id          (RunnerRequest  *self);
 gboolean       runner_request_wants_reply     (RunnerRequest  *self);
 JsonNode      *runner_request_get_args        (RunnerRequest  *self);
 JsonObject    *runner_request_get_object      (RunnerRequest  *self);
-void           runner_request_add_attachment  (RunnerRequest  *self,
+void           runner_request_set_bytes       (RunnerRequest  *self,
+                                               const char     *member,
                                                GBytes         *bytes);
-GPtrArray     *runner_request_get_attachments (RunnerRequest  *self);
 gboolean       runner_request_is_answered     (RunnerRequest  *self);
 void           runner_request_reply           (RunnerRequest  *self,
                                                JsonNode       *result);

@@ -14,29 +14,22 @@
 #include <glib/gi18n.h>
 
 #include "runner-server.h"
-#include "runner-app.h"
+#include "runner-engine-io.h"
 #include "runner-error.h"
 #include "runner-resources.h"
-#include "runner-files.h"
-#include "runner-request.h"
-#include "runner-engine-io.h"
-#include "runner-terminal-manager.h"
 #include "runner-websocket.h"
+#include "runner-workspace.h"
 #include "runner-ws-client.h"
 
 struct _RunnerServer
 {
   GObject          parent_instance;
   RunnerConfig    *config;     /* unowned: outlives the server */
-  RunnerWorkspace *workspace;  /* owned */
-  RunnerProtocol  *protocol;   /* owned */
-  RunnerFiles     *files;      /* owned */
+  RunnerRegistry  *registry;   /* owned: the routes served, the events dispatched */
+  RunnerHub       *hub;        /* owned: the clients, wherever they connect */
+  RunnerAuth      *auth;       /* owned */
   RunnerEngineIO  *engine_io;  /* owned: Socket.IO at /socket.io/ */
-  RunnerApp       *app;        /* owned */
-  RunnerTerminalManager *terminals; /* owned */
   SoupServer      *soup;       /* owned */
-  GHashTable      *clients;    /* owned: RunnerClient -> itself (owned) */
-  GHashTable      *pending;    /* owned: RunnerWebsocket being upgraded */
   GSocket         *listener;   /* owned: the socket clients connect to */
   GSource         *incoming;   /* owned: readiness of @listener */
   guint            accept_retry; /* accepting paused after an error (EMFILE) */
@@ -44,12 +37,9 @@ struct _RunnerServer
   GSocket         *placeholder; /* owned: the end libsoup does not see, below */
   GHashTable      *connections; /* owned: remote GSocketAddress -> owned Connection */
   guint            max_sockets; /* open connections allowed by the fd limit */
-  gint64           started_at; /* monotonic µs */
   guint            port;
   gboolean         ready;
   gboolean         shutting_down;
-  guint64          n_accepted;
-  guint64          n_refused;
 };
 
 G_DEFINE_FINAL_TYPE (RunnerServer, runner_server, G_TYPE_OBJECT)
@@ -74,33 +64,11 @@ typedef struct
 
 enum {
   PROP_0,
-  PROP_N_CLIENTS,
   PROP_READY,
   N_PROPS
 };
 
-enum {
-  CLIENT_ADDED,
-  CLIENT_REMOVED,
-  N_SIGNALS
-};
-
 static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
-
-static void on_client_closed (RunnerClient *client,
-                              RunnerServer *self);
-static void on_client_event  (RunnerClient  *client,
-                              RunnerRequest *request,
-                              RunnerServer  *self);
-
-static void
-forget_client (RunnerServer *self,
-               RunnerClient *client)
-{
-  g_signal_handlers_disconnect_by_func (client, on_client_closed, self);
-  g_signal_handlers_disconnect_by_func (client, on_client_event, self);
-}
 
 /* Connections */
 
@@ -213,7 +181,7 @@ take_connection (RunnerServer *self,
   /* Over the cap, the cheapest refusal: closed before a byte is read. */
   if (self->shutting_down || g_hash_table_size (self->connections) >= self->max_sockets)
     {
-      self->n_refused++;
+      runner_hub_count_refused (self->hub);
       g_socket_close (socket, NULL);
       return;
     }
@@ -330,21 +298,16 @@ runner_server_dispose (GObject *object)
 {
   RunnerServer *self = RUNNER_SERVER (object);
 
-  runner_server_shutdown (self);
-  if (self->protocol != NULL)
-    runner_protocol_remove_by_data (self->protocol, self);
+  if (self->hub != NULL)
+    runner_server_shutdown (self);
   g_clear_pointer (&self->connections, g_hash_table_unref);
   g_clear_object (&self->listener);
   g_clear_object (&self->placeholder);
-  g_clear_pointer (&self->clients, g_hash_table_unref);
-  g_clear_pointer (&self->pending, g_hash_table_unref);
-  g_clear_object (&self->files);
   g_clear_object (&self->engine_io);
-  g_clear_object (&self->app);
-  g_clear_object (&self->terminals);
   g_clear_object (&self->soup);
-  g_clear_object (&self->protocol);
-  g_clear_object (&self->workspace);
+  g_clear_object (&self->auth);
+  g_clear_object (&self->hub);
+  g_clear_object (&self->registry);
 
   G_OBJECT_CLASS (runner_server_parent_class)->dispose (object);
 }
@@ -359,9 +322,6 @@ runner_server_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_N_CLIENTS:
-      g_value_set_uint (value, runner_server_get_n_clients (self));
-      break;
     case PROP_READY:
       g_value_set_boolean (value, self->ready);
       break;
@@ -378,39 +338,16 @@ runner_server_class_init (RunnerServerClass *klass)
   object_class->dispose = runner_server_dispose;
   object_class->get_property = runner_server_get_property;
 
-  properties[PROP_N_CLIENTS] =
-    g_param_spec_uint ("n-clients", NULL, NULL, 0, G_MAXUINT, 0,
-                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_READY] =
     g_param_spec_boolean ("ready", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /**
-   * RunnerServer::client-added:
-   * @client: the client, authorized and counted
-   */
-  signals[CLIENT_ADDED] =
-    g_signal_new ("client-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, RUNNER_TYPE_CLIENT);
-
-  /**
-   * RunnerServer::client-removed:
-   * @client: the client, now closed
-   */
-  signals[CLIENT_REMOVED] =
-    g_signal_new ("client-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, RUNNER_TYPE_CLIENT);
 }
 
 static void
 runner_server_init (RunnerServer *self)
 {
-  self->clients = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-  self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->connections = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) connection_free);
-  self->protocol = runner_protocol_new ();
-  self->started_at = g_get_monotonic_time ();
 }
 
 /* HTTP */
@@ -437,83 +374,7 @@ set_error_response (SoupServerMessage *msg,
   set_json_response (msg, status, node);
 }
 
-static guint
-status_for_error (const GError *error)
-{
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_AUTH))
-    return SOUP_STATUS_UNAUTHORIZED;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN))
-    return SOUP_STATUS_FORBIDDEN;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_LIMIT))
-    return SOUP_STATUS_SERVICE_UNAVAILABLE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG))
-    return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
-  if (g_error_matches (error, RUNNER_ERROR, RUNNER_ERROR_NOT_FOUND) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return SOUP_STATUS_NOT_FOUND;
-  return SOUP_STATUS_BAD_REQUEST;
-}
-
 /* Every request, before its route */
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-  g_autofree char *name = NULL;
-  const char *colon;
-
-  if (host[0] == '[')
-    {
-      const char *end = strchr (host, ']');
-
-      if (end == NULL || (end[1] != '\0' && end[1] != ':'))
-        return FALSE;
-      name = g_strndup (host + 1, end - host - 1);
-    }
-  else
-    {
-      colon = strchr (host, ':');
-      name = colon != NULL ? g_strndup (host, colon - host) : g_strdup (host);
-    }
-
-  if (g_ascii_strcasecmp (name, "localhost") == 0)
-    return TRUE;
-  address = g_inet_address_new_from_string (name);
-  return address != NULL && g_inet_address_get_is_loopback (address);
-}
-
-/* Without a token, a page from anywhere could reach Runner through a DNS name
- * that points at it (DNS rebinding): the browser then sends that name in
- * Host. Only loopback names and the configured ones pass. */
-static gboolean
-host_is_allowed (RunnerServer      *self,
-                 SoupServerMessage *msg)
-{
-  const char *host;
-  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
-  char **allowed = self->config->allowed_hosts;
-
-  if (!self->config->no_auth || g_str_equal (path, "/healthz") || g_str_equal (path, "/readyz"))
-    return TRUE;
-
-  host = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
-  if (host == NULL)
-    return FALSE;
-  if (host_is_loopback (host))
-    return TRUE;
-  for (guint i = 0; allowed != NULL && allowed[i] != NULL; i++)
-    {
-      gsize len = strlen (allowed[i]);
-
-      /* "name" allows any port, "name:port" only that one. */
-      if (g_ascii_strncasecmp (host, allowed[i], len) == 0 &&
-          (host[len] == '\0' || (host[len] == ':' && strchr (allowed[i], ':') == NULL) ||
-           (allowed[i][0] == '[' && host[len] == ':')))
-        return TRUE;
-    }
-  return FALSE;
-}
 
 static gboolean
 request_has_body (SoupServerMessage *msg)
@@ -542,7 +403,8 @@ refuse_request (SoupServerMessage *msg,
 }
 
 /* After libsoup's own checks and the early handlers, before the body. Only
- * Socket.IO's polling POST takes a body (its early handler caps it). */
+ * routes flagged RUNNER_ROUTE_BODY take one (Socket.IO's polling POST, whose
+ * early handler caps it). */
 static void
 on_got_headers (SoupServerMessage *msg,
                 RunnerServer      *self)
@@ -552,12 +414,15 @@ on_got_headers (SoupServerMessage *msg,
 
   if (soup_server_message_get_status (msg) == 0)
     {
-      if (!host_is_allowed (self, msg))
+      const RunnerRoute *route = runner_registry_match_route (self->registry, path);
+
+      if (!runner_auth_check_host (self->auth, msg))
         {
           g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN, "Host not allowed");
           refuse_request (msg, SOUP_STATUS_FORBIDDEN, error);
         }
-      else if (request_has_body (msg) && !g_str_has_prefix (path, "/socket.io/"))
+      else if (request_has_body (msg) &&
+               (route == NULL || !(route->entry->flags & RUNNER_ROUTE_BODY)))
         {
           g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_TOO_BIG,
                                "This resource takes no request body");
@@ -628,9 +493,9 @@ build_status (RunnerServer *self)
   json_builder_set_member_name (builder, "ready");
   json_builder_add_boolean_value (builder, self->ready);
   json_builder_set_member_name (builder, "clients");
-  json_builder_add_int_value (builder, runner_server_get_n_clients (self));
+  json_builder_add_int_value (builder, runner_hub_get_n_clients (self->hub));
   json_builder_set_member_name (builder, "uptime");
-  json_builder_add_int_value (builder, runner_server_get_uptime (self));
+  json_builder_add_int_value (builder, runner_hub_get_uptime (self->hub));
   json_builder_set_member_name (builder, "port");
   json_builder_add_int_value (builder, self->port);
   json_builder_set_member_name (builder, "appPort");
@@ -641,8 +506,7 @@ build_status (RunnerServer *self)
 }
 
 static void
-handle_files (SoupServer        *server,
-              SoupServerMessage *msg,
+handle_files (SoupServerMessage *msg,
               const char        *path,
               GHashTable        *query,
               gpointer           user_data)
@@ -662,8 +526,7 @@ handle_files (SoupServer        *server,
 }
 
 static void
-handle_health (SoupServer        *server,
-               SoupServerMessage *msg,
+handle_health (SoupServerMessage *msg,
                const char        *path,
                GHashTable        *query,
                gpointer           user_data)
@@ -681,22 +544,14 @@ handle_health (SoupServer        *server,
 }
 
 static void
-handle_metrics (SoupServer        *server,
-                SoupServerMessage *msg,
+handle_metrics (SoupServerMessage *msg,
                 const char        *path,
                 GHashTable        *query,
                 gpointer           user_data)
 {
   RunnerServer *self = user_data;
-  g_autoptr(GError) error = NULL;
   GString *out;
   gsize len;
-
-  if (!runner_server_authorize (self, msg, NULL, &error))
-    {
-      set_error_response (msg, status_for_error (error), error);
-      return;
-    }
 
   out = g_string_new (NULL);
   g_string_append_printf (out,
@@ -706,8 +561,10 @@ handle_metrics (SoupServer        *server,
                           "# TYPE runner_connections_refused_total counter\n"
                           "runner_connections_refused_total %" G_GUINT64_FORMAT "\n"
                           "# TYPE runner_uptime_seconds gauge\nrunner_uptime_seconds %" G_GINT64_FORMAT "\n",
-                          runner_server_get_n_clients (self), self->n_accepted, self->n_refused,
-                          runner_server_get_uptime (self));
+                          runner_hub_get_n_clients (self->hub),
+                          runner_hub_get_n_accepted (self->hub),
+                          runner_hub_get_n_refused (self->hub),
+                          runner_hub_get_uptime (self->hub));
   len = out->len;
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,
@@ -740,7 +597,7 @@ static void
 on_websocket_closed_early (RunnerWebsocket *websocket,
                            RunnerServer    *self)
 {
-  g_hash_table_remove (self->pending, websocket);
+  runner_hub_release_pending (self->hub, G_OBJECT (websocket));
 }
 
 static void
@@ -752,7 +609,7 @@ on_websocket_open (RunnerWebsocket *websocket,
 
   g_signal_handlers_disconnect_by_data (websocket, self);
 
-  if (!runner_server_accept_client (self, client, &error))
+  if (!runner_hub_accept (self->hub, client, &error))
     {
       g_autoptr(JsonNode) node = runner_json_error_new (error);
       g_autoptr(RunnerMessage) message = runner_message_new ("runner:error", g_steal_pointer (&node));
@@ -761,12 +618,11 @@ on_websocket_open (RunnerWebsocket *websocket,
       runner_client_close (client, error->message);
     }
 
-  g_hash_table_remove (self->pending, websocket);
+  runner_hub_release_pending (self->hub, G_OBJECT (websocket));
 }
 
 static void
-handle_root (SoupServer        *server,
-             SoupServerMessage *msg,
+handle_root (SoupServerMessage *msg,
              const char        *path,
              GHashTable        *query,
              gpointer           user_data)
@@ -784,18 +640,18 @@ handle_root (SoupServer        *server,
       return;
     }
 
-  if (!runner_server_check_origin (self, msg))
+  if (!runner_auth_check_origin (self->auth, msg))
     {
       g_set_error_literal (&error, RUNNER_ERROR, RUNNER_ERROR_FORBIDDEN, "Origin not allowed");
       set_error_response (msg, SOUP_STATUS_FORBIDDEN, error);
       return;
     }
 
-  if (!runner_server_authorize (self, msg, NULL, &error) ||
-      !runner_server_can_accept (self, &error))
+  if (!runner_auth_authorize (self->auth, msg, NULL, &error) ||
+      !runner_hub_can_accept (self->hub, &error))
     {
-      self->n_refused++;
-      set_error_response (msg, status_for_error (error), error);
+      runner_hub_count_refused (self->hub);
+      set_error_response (msg, runner_error_to_http_status (error), error);
       return;
     }
 
@@ -803,10 +659,72 @@ handle_root (SoupServer        *server,
   if (websocket == NULL)
     return;
 
-  /* The server keeps pending upgrades until they open or fail. */
-  g_hash_table_add (self->pending, websocket);
+  /* The hub keeps pending upgrades, counted, until they open or fail. */
   g_signal_connect (websocket, "open", G_CALLBACK (on_websocket_open), self);
   g_signal_connect (websocket, "closed", G_CALLBACK (on_websocket_closed_early), self);
+  runner_hub_hold_pending (self->hub, G_OBJECT (websocket));
+  g_object_unref (websocket);
+}
+
+/* The server's own routes; features add theirs to the registry. */
+static const RunnerRouteEntry routes[] = {
+  { "/files", handle_files, RUNNER_ROUTE_FLAGS_NONE },
+  { "/healthz", handle_health, RUNNER_ROUTE_FLAGS_NONE },
+  { "/readyz", handle_health, RUNNER_ROUTE_FLAGS_NONE },
+  { "/metrics", handle_metrics, RUNNER_ROUTE_AUTH },
+  /* The page, and plain WebSocket clients (they check the token themselves:
+   * a refusal is answered before the upgrade) */
+  { "/", handle_root, RUNNER_ROUTE_PREFIX },
+};
+
+/* One route as installed on the SoupServer. */
+typedef struct
+{
+  RunnerServer      *server; /* unowned: owns the installed routes */
+  const RunnerRoute *route;  /* unowned: the registry's */
+} InstalledRoute;
+
+/* Every route, as libsoup calls it: the path rule and the token first. */
+static void
+serve_route (SoupServer        *soup,
+             SoupServerMessage *msg,
+             const char        *path,
+             GHashTable        *query,
+             gpointer           user_data)
+{
+  InstalledRoute *installed = user_data;
+  const RunnerRouteEntry *entry = installed->route->entry;
+  g_autoptr(GError) error = NULL;
+
+  if (!(entry->flags & RUNNER_ROUTE_PREFIX) && !g_str_equal (path, entry->path))
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  if ((entry->flags & RUNNER_ROUTE_AUTH) &&
+      !runner_auth_authorize (installed->server->auth, msg, NULL, &error))
+    {
+      set_error_response (msg, runner_error_to_http_status (error), error);
+      return;
+    }
+
+  entry->handler (msg, path, query, installed->route->user_data);
+}
+
+static void
+install_routes (RunnerServer *self)
+{
+  g_autoptr(GPtrArray) all = runner_registry_get_routes (self->registry);
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      InstalledRoute *installed = g_new0 (InstalledRoute, 1);
+
+      installed->server = self;
+      installed->route = g_ptr_array_index (all, i);
+      soup_server_add_handler (self->soup, installed->route->entry->path, serve_route, installed,
+                               g_free);
+    }
 }
 
 /* Public API */
@@ -814,40 +732,44 @@ handle_root (SoupServer        *server,
 /**
  * runner_server_new:
  * @config: the configuration; must outlive the server
- * @workspace: the workspace to serve
+ * @registry: the events and routes; complete but for the server's own
+ * @hub: where authorized clients go
+ * @auth: the token, origin and Host checks
+ *
+ * Makes the HTTP server: its own routes, the plain WebSocket transport at `/`
+ * and Socket.IO at `/socket.io/`, and every route of @registry. It listens
+ * once runner_server_listen() is called.
  */
 RunnerServer *
-runner_server_new (RunnerConfig    *config,
-                   RunnerWorkspace *workspace)
+runner_server_new (RunnerConfig   *config,
+                   RunnerRegistry *registry,
+                   RunnerHub      *hub,
+                   RunnerAuth     *auth)
 {
   RunnerServer *self;
 
   g_return_val_if_fail (config != NULL, NULL);
-  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
+  g_return_val_if_fail (RUNNER_IS_HUB (hub), NULL);
+  g_return_val_if_fail (RUNNER_IS_AUTH (auth), NULL);
 
   self = g_object_new (RUNNER_TYPE_SERVER, NULL);
   self->config = config;
-  self->workspace = g_object_ref (workspace);
+  self->registry = g_object_ref (registry);
+  self->hub = g_object_ref (hub);
+  self->auth = g_object_ref (auth);
   self->soup = soup_server_new ("server-header", "runner/" PACKAGE_VERSION " ", NULL);
   self->max_sockets = sockets_allowed ();
   g_signal_connect (self->soup, "request-started", G_CALLBACK (on_request_started), self);
   g_signal_connect (self->soup, "request-read", G_CALLBACK (on_request_read), self);
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (on_request_finished), self);
 
-  soup_server_add_handler (self->soup, "/files", handle_files, self, NULL);
-  soup_server_add_handler (self->soup, "/healthz", handle_health, self, NULL);
-  soup_server_add_handler (self->soup, "/readyz", handle_health, self, NULL);
-  soup_server_add_handler (self->soup, "/metrics", handle_metrics, self, NULL);
-  soup_server_add_handler (self->soup, "/", handle_root, self, NULL);
-
-  self->files = runner_files_new (self);
-  self->engine_io = runner_engine_io_new (self);
-  self->app = runner_app_new (self);
-  self->terminals = runner_terminal_manager_new (self);
+  runner_registry_add_routes (registry, routes, G_N_ELEMENTS (routes), self);
+  self->engine_io = runner_engine_io_new (self->soup, config, registry, hub, auth);
+  install_routes (self);
 
   return self;
 }
-
 static gboolean
 add_placeholder_listener (RunnerServer  *self,
                           GError       **error)
@@ -943,370 +865,14 @@ runner_server_get_port (RunnerServer *self)
   return self->port;
 }
 
-RunnerConfig *
-runner_server_get_config (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->config;
-}
-
-RunnerProtocol *
-runner_server_get_protocol (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->protocol;
-}
-
-RunnerWorkspace *
-runner_server_get_workspace (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->workspace;
-}
-
-/**
- * runner_server_get_app:
- *
- * Returns: (transfer none): the supervisor of the user's app
- */
-RunnerApp *
-runner_server_get_app (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->app;
-}
-
-/**
- * runner_server_get_terminals:
- *
- * Returns: (transfer none): the terminals
- */
-RunnerTerminalManager *
-runner_server_get_terminals (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->terminals;
-}
-
-SoupServer *
-runner_server_get_soup_server (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-  return self->soup;
-}
-
-guint
-runner_server_get_n_clients (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), 0);
-  return g_hash_table_size (self->clients);
-}
-
-/**
- * runner_server_list_clients:
- *
- * Returns: (transfer container) (element-type RunnerClient): the clients
- */
-GPtrArray *
-runner_server_list_clients (RunnerServer *self)
-{
-  GPtrArray *ret;
-  GHashTableIter iter;
-  gpointer key;
-
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), NULL);
-
-  ret = g_ptr_array_new_full (g_hash_table_size (self->clients), g_object_unref);
-  g_hash_table_iter_init (&iter, self->clients);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (ret, g_object_ref (key));
-  return ret;
-}
-
-/**
- * runner_server_get_uptime:
- *
- * Returns: seconds since the server was made
- */
-gint64
-runner_server_get_uptime (RunnerServer *self)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), 0);
-  return (g_get_monotonic_time () - self->started_at) / G_USEC_PER_SEC;
-}
-
-static gboolean
-tokens_equal (const char *a,
-              const char *b)
-{
-  gsize la = strlen (a), lb = strlen (b);
-  guchar diff = la != lb;
-
-  /* Constant time in the length of the expected token. */
-  for (gsize i = 0; i < lb; i++)
-    diff |= (guchar) (i < la ? a[i] : 0) ^ (guchar) b[i];
-  return diff == 0;
-}
-
-/**
- * runner_server_check_token:
- * @token: (nullable): what the client presented
- *
- * Returns: whether @token opens the server (always, with --no-auth)
- */
-gboolean
-runner_server_check_token (RunnerServer *self,
-                           const char   *token)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
-
-  if (self->config->no_auth)
-    return TRUE;
-  if (token == NULL || self->config->token == NULL)
-    return FALSE;
-  return tokens_equal (token, self->config->token);
-}
-
-static char *
-token_from_request (SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *auth = soup_message_headers_get_one (headers, "Authorization");
-  const char *query;
-
-  if (auth != NULL && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
-    return g_strstrip (g_strdup (auth + 7));
-
-  query = g_uri_get_query (soup_server_message_get_uri (msg));
-  if (query != NULL)
-    {
-      g_autoptr(GHashTable) params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, NULL);
-      const char *token = params != NULL ? g_hash_table_lookup (params, "token") : NULL;
-
-      if (token != NULL)
-        return g_strdup (token);
-    }
-
-  return NULL;
-}
-
-/**
- * runner_server_authorize:
- * @msg: (nullable): the HTTP request (for `Authorization: Bearer` and `?token=`)
- * @token: (nullable): a token from elsewhere (the Socket.IO `auth` object)
- *
- * Returns: %TRUE if any of the presented tokens is right, else %FALSE with
- *   RUNNER_ERROR_AUTH
- */
-gboolean
-runner_server_authorize (RunnerServer       *self,
-                         SoupServerMessage  *msg,
-                         const char         *token,
-                         GError            **error)
-{
-  g_autofree char *from_request = NULL;
-
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
-
-  if (self->config->no_auth)
-    return TRUE;
-  if (token != NULL && runner_server_check_token (self, token))
-    return TRUE;
-  if (msg != NULL)
-    {
-      from_request = token_from_request (msg);
-      if (from_request != NULL && runner_server_check_token (self, from_request))
-        return TRUE;
-    }
-
-  g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_AUTH,
-                       (token != NULL || from_request != NULL) ? "Wrong token" : "A token is required");
-  return FALSE;
-}
-
-static gboolean
-origin_is_local (GUri *uri)
-{
-  const char *host = g_uri_get_host (uri);
-
-  return host != NULL && (g_ascii_strcasecmp (host, "localhost") == 0 ||
-                          g_str_equal (host, "127.0.0.1") ||
-                          g_str_equal (host, "::1") ||
-                          g_str_equal (host, "[::1]"));
-}
-
-/**
- * runner_server_check_origin:
- *
- * Requests without `Origin` (non-browser clients) pass. A browser's origin
- * must be the server's own (same host and port), a loopback one, or one of
- * RUNNER_ALLOWED_ORIGINS ("*" allows any).
- */
-gboolean
-runner_server_check_origin (RunnerServer      *self,
-                            SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers;
-  const char *origin, *host;
-  g_autoptr(GUri) uri = NULL;
-  g_autofree char *authority = NULL;
-
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
-
-  headers = soup_server_message_get_request_headers (msg);
-  origin = soup_message_headers_get_one (headers, "Origin");
-  if (origin == NULL)
-    return TRUE;
-
-  for (guint i = 0; self->config->allowed_origins && self->config->allowed_origins[i]; i++)
-    {
-      const char *allowed = self->config->allowed_origins[i];
-
-      if (g_str_equal (allowed, "*") || g_ascii_strcasecmp (allowed, origin) == 0)
-        return TRUE;
-    }
-
-  uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL)
-    return FALSE;
-  if (origin_is_local (uri))
-    return TRUE;
-
-  host = soup_message_headers_get_one (headers, "Host");
-  if (host == NULL)
-    return FALSE;
-  if (g_uri_get_port (uri) > 0)
-    authority = g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
-  else
-    authority = g_strdup (g_uri_get_host (uri));
-  return g_ascii_strcasecmp (authority, host) == 0;
-}
-
-/**
- * runner_server_can_accept:
- *
- * Returns: %FALSE with RUNNER_ERROR_LIMIT when the connection cap is reached
- *   or the server is shutting down
- */
-gboolean
-runner_server_can_accept (RunnerServer  *self,
-                          GError       **error)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
-
-  if (self->shutting_down)
-    {
-      g_set_error_literal (error, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE, "Shutting down");
-      return FALSE;
-    }
-
-  if (g_hash_table_size (self->clients) + g_hash_table_size (self->pending) >=
-      self->config->max_connections)
-    {
-      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_LIMIT,
-                   "Too many connections (the limit is %u)", self->config->max_connections);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static void
-on_client_event (RunnerClient  *client,
-                 RunnerRequest *request,
-                 RunnerServer  *self)
-{
-  runner_protocol_dispatch (self->protocol, request);
-}
-
-static void
-on_client_closed (RunnerClient *client,
-                  RunnerServer *self)
-{
-  g_autoptr(RunnerClient) hold = g_object_ref (client);
-
-  forget_client (self, client);
-  if (!g_hash_table_remove (self->clients, client))
-    return;
-
-  g_debug ("Client %s (%s) left", runner_client_get_id (client),
-           runner_client_get_transport (client));
-  g_signal_emit (self, signals[CLIENT_REMOVED], 0, client);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
-}
-
-/**
- * runner_server_accept_client:
- * @client: a client a transport made and authorized
- *
- * Counts @client in: its events are dispatched, broadcasts reach it.
- *
- * Returns: %FALSE with @error when the connection cap is reached
- */
-gboolean
-runner_server_accept_client (RunnerServer  *self,
-                             RunnerClient  *client,
-                             GError       **error)
-{
-  g_return_val_if_fail (RUNNER_IS_SERVER (self), FALSE);
-  g_return_val_if_fail (RUNNER_IS_CLIENT (client), FALSE);
-
-  if (runner_client_is_closed (client))
-    return TRUE;
-
-  if (self->shutting_down ||
-      g_hash_table_size (self->clients) >= self->config->max_connections)
-    {
-      self->n_refused++;
-      g_set_error (error, RUNNER_ERROR, RUNNER_ERROR_LIMIT,
-                   "Too many connections (the limit is %u)", self->config->max_connections);
-      return FALSE;
-    }
-
-  runner_client_set_max_queued (client, self->config->max_queued);
-  g_hash_table_add (self->clients, g_object_ref (client));
-  self->n_accepted++;
-  g_signal_connect (client, "event", G_CALLBACK (on_client_event), self);
-  g_signal_connect (client, "closed", G_CALLBACK (on_client_closed), self);
-
-  g_debug ("Client %s (%s, %s) joined", runner_client_get_id (client),
-           runner_client_get_transport (client), runner_client_get_remote (client));
-  g_signal_emit (self, signals[CLIENT_ADDED], 0, client);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_CLIENTS]);
-  return TRUE;
-}
-
-/**
- * runner_server_broadcast:
- * @message: the event
- *
- * Sends @message to every client, as the old service's `io.emit` did.
- */
-void
-runner_server_broadcast (RunnerServer  *self,
-                         RunnerMessage *message)
-{
-  g_autoptr(GPtrArray) clients = NULL;
-
-  g_return_if_fail (RUNNER_IS_SERVER (self));
-  g_return_if_fail (message != NULL);
-
-  /* A snapshot: sending may close a slow client, which changes the set. */
-  clients = runner_server_list_clients (self);
-  for (guint i = 0; i < clients->len; i++)
-    runner_client_send (g_ptr_array_index (clients, i), message);
-}
-
 /**
  * runner_server_shutdown:
  *
- * Stops listening and closes every client. Idempotent.
+ * Stops listening and closes every client (through the hub). Idempotent.
  */
 void
 runner_server_shutdown (RunnerServer *self)
 {
-  g_autoptr(GPtrArray) clients = NULL;
-
   g_return_if_fail (RUNNER_IS_SERVER (self));
 
   if (self->shutting_down)
@@ -1318,17 +884,9 @@ runner_server_shutdown (RunnerServer *self)
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
 
-  clients = runner_server_list_clients (self);
-  for (guint i = 0; i < clients->len; i++)
-    runner_client_close (g_ptr_array_index (clients, i), "server shutting down");
+  runner_hub_close (self->hub, "server shutting down");
   /* Socket.IO sessions that never connected a client */
   if (self->engine_io != NULL)
     runner_engine_io_shutdown (self->engine_io);
-
-  if (self->app != NULL)
-    runner_app_shutdown (self->app);
-  if (self->terminals != NULL)
-    runner_terminal_manager_shutdown (self->terminals);
-
-  g_hash_table_remove_all (self->pending);
 }
+

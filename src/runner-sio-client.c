@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runner-error.h"
+#include "runner-json.h"
 #include "runner-message.h"
 #include "runner-request.h"
 
@@ -31,13 +32,28 @@ struct _RunnerSioClient
 
 G_DEFINE_FINAL_TYPE (RunnerSioClient, runner_sio_client, RUNNER_TYPE_CLIENT)
 
+/* A server event: an EVENT packet on the main namespace, `42["E",D]`
+ * (without the Engine.IO framing of the polling transport). */
+static void
+write_event_header (GString    *out,
+                    const char *event_json)
+{
+  g_string_append_c (out, '0' + RUNNER_EIO_PACKET_MESSAGE);
+  g_string_append_c (out, '0' + RUNNER_SIO_PACKET_EVENT);
+  g_string_append_c (out, '[');
+  g_string_append (out, event_json);
+  g_string_append_c (out, ',');
+}
+
+static const RunnerFramer event_framer = { write_event_header, "]" };
+
 static void
 runner_sio_client_send_message (RunnerClient  *client,
                                 RunnerMessage *message)
 {
   RunnerSioClient *self = RUNNER_SIO_CLIENT (client);
 
-  runner_eio_session_send_frame (self->session, runner_message_get_frame (message, RUNNER_FRAME_SIO));
+  runner_eio_session_send_frame (self->session, runner_message_get_frame (message, &event_framer));
 }
 
 /* The old service emitted `error:runner` on every failure, ack or not. */
@@ -55,7 +71,7 @@ send_error_event (RunnerSioClient *self,
   gsize len;
   const char *json = g_bytes_get_data (result_json, &len);
 
-  node = runner_sio_json_parse (json, len, RUNNER_SIO_MAX_JSON_DEPTH, NULL);
+  node = runner_json_parse (json, len, RUNNER_JSON_MAX_DEPTH, NULL);
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     error = json_object_get_object_member (json_node_get_object (node), "error");
   if (error != NULL)
@@ -147,11 +163,26 @@ dispatch_event (RunnerSioClient *self,
   g_autoptr(RunnerRequest) request = NULL;
   JsonNode *arg = runner_sio_packet_get_arg (packet, 0);
 
-  request = runner_request_new (RUNNER_CLIENT (self), runner_sio_packet_get_event (packet),
-                                arg != NULL ? json_node_ref (arg) : NULL,
-                                packet->id >= 0 ? packet->id : RUNNER_REQUEST_NO_ID);
-  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
-    runner_request_add_attachment (request, g_ptr_array_index (attachments, i));
+  request = runner_client_new_request (RUNNER_CLIENT (self), runner_sio_packet_get_event (packet),
+                                       arg != NULL ? json_node_ref (arg) : NULL,
+                                       packet->id >= 0 ? packet->id : RUNNER_REQUEST_NO_ID);
+
+  /* The request gets the bytes each placeholder member stands for. */
+  if (attachments != NULL && arg != NULL && JSON_NODE_HOLDS_OBJECT (arg))
+    {
+      JsonObjectIter iter;
+      const char *member;
+      JsonNode *value;
+
+      json_object_iter_init (&iter, json_node_get_object (arg));
+      while (json_object_iter_next (&iter, &member, &value))
+        {
+          GBytes *bytes = runner_sio_placeholder_resolve (value, attachments);
+
+          if (bytes != NULL)
+            runner_request_set_bytes (request, member, bytes);
+        }
+    }
 
   runner_client_dispatch (RUNNER_CLIENT (self), request);
 }

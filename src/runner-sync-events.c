@@ -10,7 +10,6 @@
 
 #include "runner-error.h"
 #include "runner-message.h"
-#include "runner-protocol.h"
 #include "runner-request.h"
 
 /* The protocol edge: the sync:status and sync:flush events, the sync:state
@@ -62,114 +61,130 @@ broadcast_state (RunnerSync *self)
 {
   g_autoptr(RunnerMessage) message = NULL;
 
-  if (self->server == NULL)
+  if (self->broadcaster == NULL)
     return;
   message = runner_message_new ("sync:state", runner_sync_to_json (self));
-  runner_server_broadcast (self->server, message);
+  runner_broadcaster_broadcast (self->broadcaster, message);
 }
 
+/* GET /sync; the server checked the token. */
 static void
-handle_http (SoupServer        *soup,
-             SoupServerMessage *msg,
+handle_http (SoupServerMessage *msg,
              const char        *path,
              GHashTable        *query,
              gpointer           user_data)
 {
   RunnerSync *self = user_data;
-  g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
-  guint status = SOUP_STATUS_OK;
 
-  if (self->server == NULL)
-    return;
   if (soup_server_message_get_method (msg) != SOUP_METHOD_GET &&
       soup_server_message_get_method (msg) != SOUP_METHOD_HEAD)
     {
       soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
       return;
     }
-  if (!runner_server_authorize (self->server, msg, NULL, &error))
-    {
-      status = SOUP_STATUS_UNAUTHORIZED;
-      node = runner_json_error_new (error);
-    }
-  else
-    node = runner_sync_to_json (self);
+  node = runner_sync_to_json (self);
   text = runner_json_to_string (node, &len);
-  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
                                     g_steal_pointer (&text), len);
 }
 
+static const RunnerEventEntry events[] = {
+  { "sync:status", handle_status, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "sync:flush", handle_flush, "timeout?:int", RUNNER_EVENT_FLAGS_NONE },
+};
+
+static const RunnerRouteEntry routes[] = {
+  { "/sync", handle_http, RUNNER_ROUTE_AUTH },
+};
+
 /**
  * runner_sync_attach:
  * @self: a #RunnerSync
- * @server: the server
+ * @broadcaster: the clients, told of state changes
+ * @registry: gets the events and the route
  *
  * Serves the sync state: the `sync:status` event (ack: the state),
  * `sync:flush {timeout?}` (sends what is pending now, acks with the state or
  * EBUSY), the `sync:state` push to every client when it changes (at most
- * every 200 ms), and `GET /sync` (JSON, token required). Undone when @self
- * goes away.
+ * every 200 ms), and `GET /sync` (JSON, token required).
  */
 void
-runner_sync_attach (RunnerSync   *self,
-                    RunnerServer *server)
+runner_sync_attach (RunnerSync        *self,
+                    RunnerBroadcaster *broadcaster,
+                    RunnerRegistry    *registry)
 {
-  RunnerProtocol *protocol;
-
   g_return_if_fail (RUNNER_IS_SYNC (self));
-  g_return_if_fail (RUNNER_IS_SERVER (server));
-  g_return_if_fail (self->server == NULL);
+  g_return_if_fail (RUNNER_IS_BROADCASTER (broadcaster));
+  g_return_if_fail (RUNNER_IS_REGISTRY (registry));
+  g_return_if_fail (self->broadcaster == NULL);
 
-  self->server = server;
-  g_object_add_weak_pointer (G_OBJECT (server), (gpointer *) &self->server);
-  protocol = runner_server_get_protocol (server);
-  runner_protocol_add (protocol, "sync:status", handle_status, self);
-  runner_protocol_add (protocol, "sync:flush", handle_flush, self);
-  soup_server_add_handler (runner_server_get_soup_server (server), "/sync", handle_http, self, NULL);
+  g_set_weak_pointer (&self->broadcaster, broadcaster);
+  runner_registry_add_events (registry, events, G_N_ELEMENTS (events), self);
+  runner_registry_add_routes (registry, routes, G_N_ELEMENTS (routes), self);
   self->broadcast_id = g_signal_connect (self, "state-changed", G_CALLBACK (broadcast_state), NULL);
 }
 
-/* Undoes runner_sync_attach(); from dispose. */
+/* Undoes runner_sync_attach()'s push; from dispose. */
 void
-runner_sync_detach_server (RunnerSync *self)
+runner_sync_detach (RunnerSync *self)
 {
-  if (self->server != NULL)
-    {
-      runner_protocol_remove_by_data (runner_server_get_protocol (self->server), self);
-      soup_server_remove_handler (runner_server_get_soup_server (self->server), "/sync");
-      g_object_remove_weak_pointer (G_OBJECT (self->server), (gpointer *) &self->server);
-      self->server = NULL;
-    }
+  g_clear_weak_pointer (&self->broadcaster);
   g_clear_signal_handler (&self->broadcast_id, self);
 }
 
+/* Without S3: the same events and route, answering that sync is off. */
+
 static void
-handle_off (RunnerRequest *request,
-            gpointer       user_data)
+fail_unavailable (RunnerRequest *request,
+                  gpointer       user_data)
 {
   runner_request_fail_literal (request, RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
                                _("S3 sync is off: no bucket is configured"));
 }
 
+static void
+handle_http_unavailable (SoupServerMessage *msg,
+                         const char        *path,
+                         GHashTable        *query,
+                         gpointer           user_data)
+{
+  g_autoptr(GError) error = g_error_new_literal (RUNNER_ERROR, RUNNER_ERROR_UNAVAILABLE,
+                                                 _("S3 sync is off: no bucket is configured"));
+  g_autoptr(JsonNode) node = runner_json_error_new (error);
+  gsize len = 0;
+  char *text = runner_json_to_string (node, &len);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+}
+
+static const RunnerEventEntry unavailable_events[] = {
+  { "sync:status", fail_unavailable, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "sync:flush", fail_unavailable, NULL, RUNNER_EVENT_FLAGS_NONE },
+};
+
+static const RunnerRouteEntry unavailable_routes[] = {
+  { "/sync", handle_http_unavailable, RUNNER_ROUTE_AUTH },
+};
+
 /**
- * runner_sync_attach_off:
- * @server: the server of a Runner without S3 sync
+ * runner_sync_add_unavailable:
+ * @registry: gets the sync events and route
  *
- * Answers the `sync:*` events with ENOTSUP, as any feature that is off,
- * rather than as unknown events.
+ * For a Runner without a bucket: `sync:status` and `sync:flush` answer
+ * ENOTSUP, and `GET /sync` 404 with that error.
  */
 void
-runner_sync_attach_off (RunnerServer *server)
+runner_sync_add_unavailable (RunnerRegistry *registry)
 {
-  RunnerProtocol *protocol;
+  g_return_if_fail (RUNNER_IS_REGISTRY (registry));
 
-  g_return_if_fail (RUNNER_IS_SERVER (server));
-
-  protocol = runner_server_get_protocol (server);
-  runner_protocol_add (protocol, "sync:status", handle_off, NULL);
-  runner_protocol_add (protocol, "sync:flush", handle_off, NULL);
+  runner_registry_add_events (registry, unavailable_events, G_N_ELEMENTS (unavailable_events),
+                              NULL);
+  runner_registry_add_routes (registry, unavailable_routes, G_N_ELEMENTS (unavailable_routes),
+                              NULL);
 }

@@ -54,7 +54,7 @@ struct _RunnerSync
   gulong           changed_id;
   GPtrArray       *flush_waiters;   /* GTask */
   guint            notify_source;
-  RunnerServer    *server;          /* weak */
+  RunnerBroadcaster *broadcaster;   /* weak */
   gulong           broadcast_id;
 
   guint64          pending_bytes;
@@ -160,6 +160,6 @@ void      runner_sync_pump             (RunnerSync      *self);
 
 /* ---------------------------------------------------------------- runner-sync-events.c */
 
-void      runner_sync_detach_server    (RunnerSync      *self);
+void      runner_sync_detach           (RunnerSync      *self);
 
 G_END_DECLS

@@ -304,7 +304,7 @@ runner_sync_dispose (GObject *object)
   if (self->workspace != NULL)
     g_clear_signal_handler (&self->changed_id, self->workspace);
   g_clear_object (&self->workspace);
-  runner_sync_detach_server (self);
+  runner_sync_detach (self);
   /* every line queued for the journal reaches it */
   if (self->journal_pool != NULL)
     {

@@ -8,7 +8,8 @@
 #include "runner-config.h"
 #include "runner-enums.h"
 #include "runner-s3.h"
-#include "runner-server.h"
+#include "runner-broadcaster.h"
+#include "runner-registry.h"
 #include "runner-workspace.h"
 
 G_BEGIN_DECLS
@@ -52,8 +53,9 @@ gboolean    runner_sync_start             (RunnerSync            *self,
 void        runner_sync_watch             (RunnerSync            *self,
                                            RunnerWorkspace       *workspace);
 void        runner_sync_attach            (RunnerSync            *self,
-                                           RunnerServer          *server);
-void        runner_sync_attach_off        (RunnerServer          *server);
+                                           RunnerBroadcaster     *broadcaster,
+                                           RunnerRegistry        *registry);
+void        runner_sync_add_unavailable   (RunnerRegistry        *registry);
 void        runner_sync_queue             (RunnerSync            *self,
                                            RunnerWorkspaceChange  kind,
                                            const char            *path,

@@ -27,8 +27,9 @@ struct _RunnerTerminalManager
 {
   GObject       parent_instance;
 
-  RunnerServer *server;        /* unowned: outlives the manager */
-  RunnerConfig *config;        /* unowned: likewise */
+  RunnerBroadcaster *broadcaster; /* owned: the clients, followed */
+  RunnerWorkspace *workspace;  /* owned: where shells start */
+  RunnerConfig *config;        /* unowned: outlives the manager */
   GPtrArray    *terminals;     /* owned, RunnerTerminal in creation order */
   GPtrArray    *closing;       /* owned, RunnerTerminal whose session is ending */
   guint64       next_id;
@@ -117,7 +118,7 @@ spawn_terminal (RunnerTerminalManager  *self,
                 guint64                 start_seq,
                 GError                **error)
 {
-  RunnerWorkspace *workspace = runner_server_get_workspace (self->server);
+  RunnerWorkspace *workspace = self->workspace;
   RunnerTerminalOptions options;
   RunnerTerminal *terminal;
 
@@ -169,7 +170,7 @@ ensure_default (RunnerTerminalManager  *self,
   if (terminal == NULL)
     return NULL;
 
-  clients = runner_server_list_clients (self->server);
+  clients = runner_broadcaster_list_clients (self->broadcaster);
   for (guint i = 0; i < clients->len; i++)
     runner_terminal_follow (terminal, g_ptr_array_index (clients, i));
   return terminal;
@@ -430,7 +431,7 @@ handle_detach (RunnerRequest *request,
 }
 
 static void
-on_client_added (RunnerServer          *server,
+on_client_added (RunnerBroadcaster     *broadcaster,
                  RunnerClient          *client,
                  RunnerTerminalManager *self)
 {
@@ -441,7 +442,7 @@ on_client_added (RunnerServer          *server,
 }
 
 static void
-on_client_removed (RunnerServer          *server,
+on_client_removed (RunnerBroadcaster     *broadcaster,
                    RunnerClient          *client,
                    RunnerTerminalManager *self)
 {
@@ -470,16 +471,13 @@ runner_terminal_manager_dispose (GObject *object)
 {
   RunnerTerminalManager *self = RUNNER_TERMINAL_MANAGER (object);
 
-  if (self->server != NULL)
+  if (self->broadcaster != NULL)
     {
-      RunnerProtocol *protocol = runner_server_get_protocol (self->server);
-
-      if (protocol != NULL)
-        runner_protocol_remove_by_data (protocol, self);
-      g_clear_signal_handler (&self->client_added_id, self->server);
-      g_clear_signal_handler (&self->client_removed_id, self->server);
-      self->server = NULL;
+      g_clear_signal_handler (&self->client_added_id, self->broadcaster);
+      g_clear_signal_handler (&self->client_removed_id, self->broadcaster);
+      g_clear_object (&self->broadcaster);
     }
+  g_clear_object (&self->workspace);
 
   /* No time left for a grace period. */
   if (self->terminals != NULL)
@@ -536,41 +534,50 @@ runner_terminal_manager_init (RunnerTerminalManager *self)
 /* ---------------------------------------------------------------------- */
 /* Public API */
 
+static const RunnerEventEntry events[] = {
+  { "terminal:write", handle_write, "id?:string data:string", RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:resize", handle_resize, "id?:string cols:int rows:int", RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:create", handle_create, "cols?:int rows?:int", RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:close", handle_close, "id:string", RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:list", handle_list, NULL, RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:attach", handle_attach, "id?:string since?:int", RUNNER_EVENT_FLAGS_NONE },
+  { "terminal:detach", handle_detach, "id:string", RUNNER_EVENT_FLAGS_NONE },
+};
+
 /**
  * runner_terminal_manager_new:
- * @server: the server; must outlive the manager
+ * @config: the shell, sizes and limits; must outlive the manager
+ * @workspace: where shells start
+ * @broadcaster: the clients; each follows the default terminal
+ * @registry: gets the `terminal:*` events
  *
- * Makes the manager of all terminals: adds the `terminal:*` rows to the
- * server's protocol and follows its clients. Also makes Runner a child
- * subreaper (see runner_reaper_init()), so that what shells leave behind is
- * reaped.
+ * Makes the manager of all terminals. Also makes Runner a child subreaper
+ * (see runner_reaper_init()), so that what shells leave behind is reaped.
  */
 RunnerTerminalManager *
-runner_terminal_manager_new (RunnerServer *server)
+runner_terminal_manager_new (RunnerConfig      *config,
+                             RunnerWorkspace   *workspace,
+                             RunnerBroadcaster *broadcaster,
+                             RunnerRegistry    *registry)
 {
   RunnerTerminalManager *self;
-  RunnerProtocol *protocol;
 
-  g_return_val_if_fail (RUNNER_IS_SERVER (server), NULL);
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (RUNNER_IS_WORKSPACE (workspace), NULL);
+  g_return_val_if_fail (RUNNER_IS_BROADCASTER (broadcaster), NULL);
+  g_return_val_if_fail (RUNNER_IS_REGISTRY (registry), NULL);
 
   runner_reaper_init ();
 
   self = g_object_new (RUNNER_TYPE_TERMINAL_MANAGER, NULL);
-  self->server = server;
-  self->config = runner_server_get_config (server);
+  self->config = config;
+  self->workspace = g_object_ref (workspace);
+  self->broadcaster = g_object_ref (broadcaster);
+  runner_registry_add_events (registry, events, G_N_ELEMENTS (events), self);
 
-  protocol = runner_server_get_protocol (server);
-  runner_protocol_add (protocol, "terminal:write", handle_write, self);
-  runner_protocol_add (protocol, "terminal:resize", handle_resize, self);
-  runner_protocol_add (protocol, "terminal:create", handle_create, self);
-  runner_protocol_add (protocol, "terminal:close", handle_close, self);
-  runner_protocol_add (protocol, "terminal:list", handle_list, self);
-  runner_protocol_add (protocol, "terminal:attach", handle_attach, self);
-  runner_protocol_add (protocol, "terminal:detach", handle_detach, self);
-
-  self->client_added_id = g_signal_connect (server, "client-added",
+  self->client_added_id = g_signal_connect (broadcaster, "client-added",
                                             G_CALLBACK (on_client_added), self);
-  self->client_removed_id = g_signal_connect (server, "client-removed",
+  self->client_removed_id = g_signal_connect (broadcaster, "client-removed",
                                               G_CALLBACK (on_client_removed), self);
   return self;
 }

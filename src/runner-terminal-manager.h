@@ -2,8 +2,11 @@
 /* SPDX-FileCopyrightText: 2026 The Runner authors */
 #pragma once
 
-#include "runner-server.h"
+#include "runner-broadcaster.h"
+#include "runner-config.h"
+#include "runner-registry.h"
 #include "runner-terminal.h"
+#include "runner-workspace.h"
 
 G_BEGIN_DECLS
 
@@ -14,7 +17,10 @@ G_DECLARE_FINAL_TYPE (RunnerTerminalManager, runner_terminal_manager, RUNNER, TE
 /* The id of the terminal that `terminal:write` without an id goes to. */
 #define RUNNER_TERMINAL_DEFAULT_ID "default"
 
-RunnerTerminalManager *runner_terminal_manager_new             (RunnerServer           *server);
+RunnerTerminalManager *runner_terminal_manager_new             (RunnerConfig           *config,
+                                                                RunnerWorkspace        *workspace,
+                                                                RunnerBroadcaster      *broadcaster,
+                                                                RunnerRegistry         *registry);
 char                  *runner_terminal_manager_open            (RunnerTerminalManager  *self,
                                                                 guint                   cols,
                                                                 guint                   rows,

@@ -20,6 +20,7 @@
 #include <glib-unix.h>
 
 #include "runner-error.h"
+#include "runner-json.h"
 #include "runner-reaper.h"
 #include "runner-ring.h"
 #include "runner-sandbox.h"
@@ -234,12 +235,12 @@ small_message (RunnerTerminal *self,
 
 /* Where terminal output is escaped before it is copied, at its final size,
  * into a frame (main thread only, like read_buffer). */
-static char escape_buffer[CHUNK_SIZE * RUNNER_UTF8_JSON_EXPANSION];
+static char escape_buffer[CHUNK_SIZE * RUNNER_JSON_ESCAPE_EXPANSION];
 
 /* `{"data":"...","id":ID,"seq":END}` for the bytes [from, end), built by
  * hand: escaping is the only per-byte work. It is written straight into the
- * Socket.IO frame, the form most clients take. Clients that share a cursor
- * (the usual case) share one message. */
+ * message's buffer, which the transport most clients take frames in place.
+ * Clients that share a cursor (the usual case) share one message. */
 static RunnerMessage *
 data_message (RunnerTerminal *self,
               guint64         from,
@@ -250,8 +251,8 @@ data_message (RunnerTerminal *self,
   const guint8 *bytes;
   g_autofree guint8 *linear = NULL;
   char tail[64];
-  gsize escaped, offset, tail_len;
-  GString *frame;
+  gsize escaped, tail_len;
+  GString *buffer;
 
   if (self->cached != NULL && self->cached_from == from && self->cached_end == end)
     return runner_message_ref (self->cached);
@@ -266,19 +267,18 @@ data_message (RunnerTerminal *self,
       bytes = linear;
     }
 
-  escaped = runner_utf8_escape_json (bytes, len, escape_buffer);
+  escaped = runner_json_escape (bytes, len, escape_buffer);
   tail_len = g_snprintf (tail, sizeof tail, ",\"seq\":%" G_GUINT64_FORMAT "}", end);
-  frame = runner_message_frame_begin (RUNNER_FRAME_SIO, "terminal:data",
+  buffer = runner_message_buffer_new ("terminal:data",
                                       escaped + strlen (self->id_json) + tail_len + 16);
-  offset = frame->len;
-  g_string_append (frame, "{\"data\":\"");
-  g_string_append_len (frame, escape_buffer, escaped);
-  g_string_append (frame, "\",\"id\":");
-  g_string_append (frame, self->id_json);
-  g_string_append_len (frame, tail, tail_len);
+  g_string_append (buffer, "{\"data\":\"");
+  g_string_append_len (buffer, escape_buffer, escaped);
+  g_string_append (buffer, "\",\"id\":");
+  g_string_append (buffer, self->id_json);
+  g_string_append_len (buffer, tail, tail_len);
 
   g_clear_pointer (&self->cached, runner_message_unref);
-  self->cached = runner_message_frame_end (frame, RUNNER_FRAME_SIO, "terminal:data", offset);
+  self->cached = runner_message_new_from_buffer ("terminal:data", buffer);
   self->cached_from = from;
   self->cached_end = end;
   return runner_message_ref (self->cached);

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "runner-beneath.h"
-#include "runner-utf8.h"
+#include "runner-json.h"
 
 /* ---------------------------------------------------------------------- */
 /* Listing */
@@ -56,22 +56,6 @@ list_entry_compare (gconstpointer a,
   if (ea->is_dir != eb->is_dir)
     return ea->is_dir ? -1 : 1;
   return strcmp (ea->name, eb->name);
-}
-
-/* Appends @str as a JSON string literal with runner-utf8's escaper: one
- * pass, eight bytes at a time, as every JSON text Runner sends. */
-static void
-append_json_string (GString    *out,
-                    const char *str)
-{
-  gsize len = strlen (str);
-  gsize at = out->len;
-
-  g_string_set_size (out, at + 1 + len * RUNNER_UTF8_JSON_EXPANSION + 1);
-  out->str[at] = '"';
-  at += 1 + runner_utf8_escape_json ((const guint8 *) str, len, out->str + at + 1);
-  out->str[at] = '"';
-  g_string_truncate (out, at + 1);
 }
 
 /* The path of the entry at hand relative to the root. */
@@ -185,10 +169,10 @@ list_walk_entry (ListWalk  *walk,
   if (walk->text != NULL)
     {
       g_string_append (walk->text, "{\"name\":");
-      append_json_string (walk->text, entry->name);
+      runner_json_append_string (walk->text, entry->name, -1);
       g_string_append (walk->text, entry->is_dir ? ",\"type\":\"directory\",\"path\":"
                                                  : ",\"type\":\"file\",\"path\":");
-      append_json_string (walk->text, path);
+      runner_json_append_string (walk->text, path, -1);
       if (name_bytes != NULL)
         g_string_append_printf (walk->text, ",\"nameBytes\":\"%s\"", name_bytes);
       if (path_bytes != NULL)

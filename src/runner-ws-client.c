@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "runner-ws-client.h"
-#include "runner-eio-codec.h"
+#include "runner-json.h"
 #include "runner-error.h"
 #include "runner-request.h"
 
@@ -63,14 +63,25 @@ send_error (RunnerWsClient *self,
   send_envelope (self, "runner:error", id, NULL, text);
 }
 
+/* A server event: `{"event":E,"data":D}` */
+static void
+write_event_header (GString    *out,
+                    const char *event_json)
+{
+  g_string_append (out, "{\"event\":");
+  g_string_append (out, event_json);
+  g_string_append (out, ",\"data\":");
+}
+
+static const RunnerFramer event_framer = { write_event_header, "}" };
+
 static void
 runner_ws_client_send_message (RunnerClient  *client,
                                RunnerMessage *message)
 {
   RunnerWsClient *self = RUNNER_WS_CLIENT (client);
 
-  runner_websocket_send_text (self->websocket,
-                              runner_message_get_frame (message, RUNNER_FRAME_JSON));
+  runner_websocket_send_text (self->websocket, runner_message_get_frame (message, &event_framer));
 }
 
 static void
@@ -123,7 +134,7 @@ parse_frame (RunnerWsClient  *self,
   /* The strict parser: json-glib alone accepts non-JSON and overflows its
    * stack on deep nesting. */
   data = g_bytes_get_data (frame, &len);
-  root = runner_sio_json_parse (data, len, RUNNER_SIO_MAX_JSON_DEPTH, error);
+  root = runner_json_parse (data, len, RUNNER_JSON_MAX_DEPTH, error);
   if (root == NULL)
     return FALSE;
 
@@ -192,7 +203,7 @@ on_message (RunnerWebsocket *websocket,
       return;
     }
 
-  request = runner_request_new (RUNNER_CLIENT (self), event, args, id);
+  request = runner_client_new_request (RUNNER_CLIENT (self), event, args, id);
   runner_client_dispatch (RUNNER_CLIENT (self), request);
 }
 

@@ -37,7 +37,7 @@ test_client_send_message (RunnerClient  *client,
 
   if (self->stalled)
     {
-      self->queued += g_bytes_get_size (runner_message_get_frame (message, RUNNER_FRAME_JSON));
+      self->queued += g_bytes_get_size (runner_message_get_data_text (message));
       self->max_queued_seen = MAX (self->max_queued_seen, self->queued);
     }
 

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <glib/gstdio.h>
 
+#include "runner-daemon.h"
 #include "runner-dbus.h"
 #include "runner-error.h"
 #include "runner-s3.h"
@@ -1451,15 +1452,14 @@ test_status (Fixture       *f,
   g_assert_null (f->owner);
 }
 
-/* In process: RunnerDbus on a real RunnerServer, its terminal manager and
- * a RunnerSync against the S3 test server. The service and the client share
+/* In process: RunnerDbus on the parts of a real RunnerDaemon (built, not
+ * listening): its hub and terminal manager, and a RunnerSync against the S3 test server. The service and the client share
  * this thread, so every call is async. */
 
 typedef struct
 {
   RunnerConfig    *config;
-  RunnerWorkspace *workspace;
-  RunnerServer    *server;
+  RunnerDaemon    *daemon;
   RunnerDbus      *dbus;
   GDBusConnection *connection;  /* the service's own */
   guint            n_quit_requested;
@@ -1476,10 +1476,9 @@ in_process_new (Fixture *f)
   p->config->port = 0;
   g_free (p->config->token);
   p->config->token = g_strdup (TOKEN);
-  p->workspace = runner_workspace_new (root, &error);
-  g_assert_no_error (error);
-  p->server = runner_server_new (p->config, p->workspace);
-  g_assert_true (runner_server_listen (p->server, &error));
+  g_free (p->config->workspace);
+  p->config->workspace = g_strdup (root);
+  p->daemon = runner_daemon_new (p->config, &error);
   g_assert_no_error (error);
 
   p->connection = g_dbus_connection_new_for_address_sync (f->address,
@@ -1487,7 +1486,9 @@ in_process_new (Fixture *f)
                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                           NULL, NULL, &error);
   g_assert_no_error (error);
-  p->dbus = runner_dbus_new (p->server, runner_server_get_terminals (p->server));
+  p->dbus = runner_dbus_new (p->config, runner_daemon_get_workspace (p->daemon),
+                             runner_daemon_get_hub (p->daemon),
+                             runner_daemon_get_terminals (p->daemon), 0);
   g_assert_true (runner_dbus_export (p->dbus, p->connection, &error));
   g_assert_no_error (error);
   wait_for (f, has_owner, "the in-process RunnerDbus to own the name");
@@ -1500,7 +1501,7 @@ no_terminal_runs (gpointer user_data)
 {
   InProcess *p = user_data;
 
-  return runner_terminal_manager_get_n_running (runner_server_get_terminals (p->server)) == 0;
+  return runner_terminal_manager_get_n_running (runner_daemon_get_terminals (p->daemon)) == 0;
 }
 
 static void
@@ -1508,10 +1509,9 @@ in_process_free (InProcess *p)
 {
   runner_dbus_stop (p->dbus);
   g_clear_object (&p->dbus);
-  runner_server_shutdown (p->server);
+  runner_daemon_shutdown (p->daemon);
   runner_test_wait_or_fail (no_terminal_runs, p, TIMEOUT_MS, "the shells to be gone");
-  g_clear_object (&p->server);
-  g_clear_object (&p->workspace);
+  g_clear_object (&p->daemon);
   g_clear_object (&p->connection);
   runner_config_free (p->config);
   g_free (p);
@@ -1782,7 +1782,7 @@ test_in_process_terminals (Fixture       *f,
                            gconstpointer  data)
 {
   InProcess *p = in_process_new (f);
-  RunnerTerminalManager *terminals = runner_server_get_terminals (p->server);
+  RunnerTerminalManager *terminals = runner_daemon_get_terminals (p->daemon);
   g_autoptr(GError) error = NULL;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
@@ -1841,7 +1841,8 @@ write_in_process (InProcess  *p,
                   const char *name,
                   gsize       size)
 {
-  g_autofree char *path = g_build_filename (runner_workspace_get_root (p->workspace), name, NULL);
+  RunnerWorkspace *workspace = runner_daemon_get_workspace (p->daemon);
+  g_autofree char *path = g_build_filename (runner_workspace_get_root (workspace), name, NULL);
   g_autofree char *content = g_strnfill (size, 'x');
   g_autoptr(GError) error = NULL;
 
@@ -1873,7 +1874,8 @@ test_in_process_sync (Fixture       *f,
                                            S3_SECRET_KEY, NULL, &error);
   g_assert_no_error (error);
   runner_s3_set_parallel (client, 1);
-  sync = runner_sync_new_with_s3 (client, runner_workspace_get_root (p->workspace),
+  sync = runner_sync_new_with_s3 (client,
+                                  runner_workspace_get_root (runner_daemon_get_workspace (p->daemon)),
                                   "code/in-process/", state_dir, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (runner_sync_start (sync, &error));

@@ -6,6 +6,7 @@
 
 #include "runner-eio-codec.h"
 #include "runner-error.h"
+#include "runner-json.h"
 #include "runner-message.h"
 
 #define RS "\x1e"
@@ -397,7 +398,7 @@ test_sio_json_strings (void)
   for (guint i = 0; i < G_N_ELEMENTS (same); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) ours = runner_sio_json_parse (same[i], strlen (same[i]), 8, &error);
+      g_autoptr(JsonNode) ours = runner_json_parse (same[i], strlen (same[i]), 8, &error);
       g_autoptr(JsonNode) theirs = json_from_string (same[i], NULL);
       g_autofree char *a = NULL;
       g_autofree char *b = NULL;
@@ -412,7 +413,7 @@ test_sio_json_strings (void)
   for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(JsonNode) node = runner_sio_json_parse (kept[i].json, strlen (kept[i].json), 8, &error);
+      g_autoptr(JsonNode) node = runner_json_parse (kept[i].json, strlen (kept[i].json), 8, &error);
       const char *str;
 
       g_assert_no_error (error);
@@ -432,9 +433,9 @@ test_sio_json_depth (void)
   /* Brackets inside strings, and escaped quotes, do not count */
   for (guint i = 0; i < 1000; i++)
     g_string_append (text, "\"[\\\"[{\",");
-  for (guint i = 0; i < RUNNER_SIO_MAX_JSON_DEPTH - 1; i++)
+  for (guint i = 0; i < RUNNER_JSON_MAX_DEPTH - 1; i++)
     g_string_append_c (text, '[');
-  for (guint i = 0; i < RUNNER_SIO_MAX_JSON_DEPTH - 1; i++)
+  for (guint i = 0; i < RUNNER_JSON_MAX_DEPTH - 1; i++)
     g_string_append_c (text, ']');
   g_string_append_c (text, ']');
 
@@ -443,17 +444,17 @@ test_sio_json_depth (void)
   g_assert_cmpstr (runner_sio_packet_get_event (packet), ==, "x");
   g_assert_cmpstr (json_node_get_string (runner_sio_packet_get_arg (packet, 0)), ==, "[\"[{");
 
-  node = runner_sio_json_parse ("[[[1]]]", 7, 2, &error);
+  node = runner_json_parse ("[[[1]]]", 7, 2, &error);
   g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID);
   g_assert_null (node);
   g_clear_error (&error);
 
-  node = runner_sio_json_parse ("[[[1]]]", 7, 3, &error);
+  node = runner_json_parse ("[[[1]]]", 7, 3, &error);
   g_assert_no_error (error);
   g_assert_nonnull (node);
   g_clear_pointer (&node, json_node_unref);
 
-  node = runner_sio_json_parse ("", 0, 3, &error);
+  node = runner_json_parse ("", 0, 3, &error);
   g_assert_error (error, RUNNER_ERROR, RUNNER_ERROR_INVALID);
   g_assert_null (node);
 }
@@ -483,7 +484,7 @@ test_sio_encode (void)
   g_assert_cmpuint (len, ==, strlen (text));
   g_clear_pointer (&text, g_free);
 
-  parsed = runner_sio_json_parse ("{\"message\":\"Invalid namespace\"}", 31, 4, &error);
+  parsed = runner_json_parse ("{\"message\":\"Invalid namespace\"}", 31, 4, &error);
   g_assert_no_error (error);
   refused = runner_sio_packet_new (RUNNER_SIO_PACKET_CONNECT_ERROR, "/ns", RUNNER_SIO_NO_ACK_ID,
                                    g_steal_pointer (&parsed));

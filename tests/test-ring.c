@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "runner-ring.h"
+#include "runner-json.h"
 #include "runner-utf8.h"
 
 static void
@@ -302,8 +303,8 @@ static char *
 escape (const char *data,
         gsize       len)
 {
-  char *out = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
-  gsize n = runner_utf8_escape_json ((const guint8 *) data, len, out);
+  char *out = g_malloc (len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
+  gsize n = runner_json_escape ((const guint8 *) data, len, out);
 
   out[n] = '\0';
   return out;
@@ -351,7 +352,7 @@ test_utf8_escape_json (void)
     bytes[i] = i;
   all = escape ((const char *) bytes, sizeof bytes);
   g_assert_true (g_utf8_validate (all, -1, NULL));
-  g_assert_cmpuint (strlen (all), <=, sizeof bytes * RUNNER_UTF8_JSON_EXPANSION);
+  g_assert_cmpuint (strlen (all), <=, sizeof bytes * RUNNER_JSON_ESCAPE_EXPANSION);
 }
 
 static void

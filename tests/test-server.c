@@ -446,6 +446,17 @@ test_malformed (void)
   assert_error (reply, "EINVAL");
   json_node_unref (reply);
 
+  /* A Socket.IO placeholder means nothing on the plain WebSocket: no file. */
+  reply = runner_test_client_request (client, "updateContent",
+                                      "{\"path\":\"p.bin\",\"content\":{\"_placeholder\":true,\"num\":0}}");
+  assert_error (reply, "EINVAL");
+  json_node_unref (reply);
+  {
+    g_autofree char *path = workspace_path (server, "p.bin");
+
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+
   /* Without an id, an error still comes back, naming the event. */
   runner_test_client_send (client, "{\"event\":\"fetchContent\",\"data\":{}}");
   reply = runner_test_client_wait_event (client, "runner:error");

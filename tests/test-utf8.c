@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "runner-message.h"
+#include "runner-json.h"
 #include "runner-utf8.h"
 
 /* What runner_json_append_string() writes for @data, without the quotes. */
@@ -26,14 +27,14 @@ static char *
 escape_both (const char *data,
              gsize       len)
 {
-  g_autofree char *lenient = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
-  g_autofree char *strict = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
+  g_autofree char *lenient = g_malloc (len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
+  g_autofree char *strict = g_malloc (len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
   gsize lenient_len, strict_len = 12345;
   gboolean ok;
 
-  lenient_len = runner_utf8_escape_json ((const guint8 *) data, len, lenient);
-  g_assert_cmpuint (lenient_len, <=, len * RUNNER_UTF8_JSON_EXPANSION);
-  ok = runner_utf8_escape_json_strict ((const guint8 *) data, len, strict, &strict_len);
+  lenient_len = runner_json_escape ((const guint8 *) data, len, lenient);
+  g_assert_cmpuint (lenient_len, <=, len * RUNNER_JSON_ESCAPE_EXPANSION);
+  ok = runner_json_escape_strict ((const guint8 *) data, len, strict, &strict_len);
   g_assert_cmpint (ok, ==, g_utf8_validate_len (data, len, NULL) && memchr (data, 0, len) == NULL);
   if (!ok)
     {
@@ -134,13 +135,13 @@ test_invalid (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       gsize len = strlen (cases[i].in);
-      g_autofree char *out = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
+      g_autofree char *out = g_malloc (len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
       gsize out_len = 0;
 
       g_assert_null (escape_both (cases[i].in, len));
-      g_assert_false (runner_utf8_escape_json_strict ((const guint8 *) cases[i].in, len,
+      g_assert_false (runner_json_escape_strict ((const guint8 *) cases[i].in, len,
                                                       out, &out_len));
-      out_len = runner_utf8_escape_json ((const guint8 *) cases[i].in, len, out);
+      out_len = runner_json_escape ((const guint8 *) cases[i].in, len, out);
       g_assert_cmpmem (out, out_len, cases[i].lenient, strlen (cases[i].lenient));
     }
 }
@@ -153,7 +154,7 @@ test_nul (void)
 
   g_assert_null (escape_both ("abc\0def", 7));
   g_assert_null (escape_both ("abcdefgh\0", 9));
-  out_len = runner_utf8_escape_json ((const guint8 *) "a\0b", 3, out);
+  out_len = runner_json_escape ((const guint8 *) "a\0b", 3, out);
   g_assert_cmpmem (out, out_len, "a\\u0000b", 8);
 }
 
@@ -244,10 +245,10 @@ test_validate (void)
       data = g_bytes_get_data (valid, &len);
       g_assert_true (glib_validate (data, len));
 
-      escaped = g_malloc (text->len * RUNNER_UTF8_JSON_EXPANSION + 1);
-      escaped_len = runner_utf8_escape_json ((const guint8 *) text->str, text->len, escaped);
-      escaped_valid = g_malloc (len * RUNNER_UTF8_JSON_EXPANSION + 1);
-      escaped_valid_len = runner_utf8_escape_json ((const guint8 *) data, len, escaped_valid);
+      escaped = g_malloc (text->len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
+      escaped_len = runner_json_escape ((const guint8 *) text->str, text->len, escaped);
+      escaped_valid = g_malloc (len * RUNNER_JSON_ESCAPE_EXPANSION + 1);
+      escaped_valid_len = runner_json_escape ((const guint8 *) data, len, escaped_valid);
       g_assert_cmpmem (escaped, escaped_len, escaped_valid, escaped_valid_len);
     }
   g_rand_free (rand);
@@ -271,48 +272,92 @@ test_json_marks (void)
   g_autofree char *decoded = NULL;
   gsize len;
 
-  g_assert_false (runner_utf8_has_json_nul ("plain é"));
-  g_assert_true (runner_utf8_has_json_nul ("a\xc0\x80"));
-  g_assert_false (runner_utf8_has_json_surrogate ("\xed\x9f\xbf \xed\x80\x80"));
-  g_assert_true (runner_utf8_has_json_surrogate ("x\xed\x9f\xbfy\xed\xa0\x80"));
-  g_assert_true (runner_utf8_has_json_surrogate ("\xed\xbf\xbf"));
+  g_assert_false (runner_json_string_has_nul ("plain é"));
+  g_assert_true (runner_json_string_has_nul ("a\xc0\x80"));
+  g_assert_false (runner_json_string_has_surrogate ("\xed\x9f\xbf \xed\x80\x80"));
+  g_assert_true (runner_json_string_has_surrogate ("x\xed\x9f\xbfy\xed\xa0\x80"));
+  g_assert_true (runner_json_string_has_surrogate ("\xed\xbf\xbf"));
 
-  decoded = runner_utf8_decode_json_nul ("abc\xc0\x80" "def\xc0\x80", &len);
+  decoded = runner_json_string_decode_nul ("abc\xc0\x80" "def\xc0\x80", &len);
   g_assert_cmpmem (decoded, len, "abc\0def\0", 8);
   g_clear_pointer (&decoded, g_free);
-  decoded = runner_utf8_decode_json_nul ("é", &len);
+  decoded = runner_json_string_decode_nul ("é", &len);
   g_assert_cmpmem (decoded, len, "é", strlen ("é"));
 }
 
-/* A frame written in place equals the one built from the data text. */
+static void
+write_test_header (GString    *out,
+                   const char *event_json)
+{
+  g_string_append (out, "<");
+  g_string_append (out, event_json);
+  g_string_append (out, "|");
+}
+
+static void
+write_long_header (GString    *out,
+                   const char *event_json)
+{
+  g_string_append (out, "a header longer than the room a message keeps: ");
+  g_string_append (out, event_json);
+}
+
+static const RunnerFramer test_framer = { write_test_header, ">" };
+static const RunnerFramer other_framer = { write_test_header, "]]" };
+static const RunnerFramer long_framer = { write_long_header, "" };
+
+static void
+assert_frame (RunnerMessage      *message,
+              const RunnerFramer *framer,
+              const char         *expected)
+{
+  GBytes *frame = runner_message_get_frame (message, framer);
+
+  g_assert_cmpmem (g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
+                   expected, strlen (expected));
+  /* cached: built once per framer */
+  g_assert_true (runner_message_get_frame (message, framer) == frame);
+}
+
+/* The frame written in place around a buffer's payload, the copies made for
+ * other framers and those of a message without room are all the same text. */
 static void
 test_message_frame (void)
 {
   static const char data[] = "{\"data\":\"x\\n\",\"id\":\"t1\"}";
+  static const char event[] = "terminal:\"data";
+  g_autoptr(RunnerMessage) built = NULL;
+  g_autoptr(RunnerMessage) plain = NULL;
+  g_autoptr(RunnerMessage) node = NULL;
+  g_autofree char *expected = g_strdup_printf ("<\"terminal:\\\"data\"|%s>", data);
+  g_autofree char *other = g_strdup_printf ("<\"terminal:\\\"data\"|%s]]", data);
+  g_autofree char *longer = g_strdup_printf ("a header longer than the room a message keeps: "
+                                             "\"terminal:\\\"data\"%s", data);
+  GString *buffer = runner_message_buffer_new (event, 4);
+  GBytes *text;
 
-  for (RunnerFrameKind kind = 0; kind < RUNNER_N_FRAME_KINDS; kind++)
-    {
-      g_autoptr(RunnerMessage) plain = NULL;
-      g_autoptr(RunnerMessage) built = NULL;
-      GString *frame = runner_message_frame_begin (kind, "terminal:\"data", 4);
-      gsize offset = frame->len;
-      GBytes *a, *b;
+  g_string_append (buffer, data);
+  built = runner_message_new_from_buffer (event, buffer);
+  plain = runner_message_new_take_text (event, g_strdup (data), strlen (data));
 
-      g_string_append (frame, data);
-      built = runner_message_frame_end (frame, kind, "terminal:\"data", offset);
-      plain = runner_message_new_take_text ("terminal:\"data", g_strdup (data), strlen (data));
+  g_assert_cmpstr (runner_message_get_event (built), ==, event);
+  text = runner_message_get_data_text (built);
+  g_assert_cmpmem (g_bytes_get_data (text, NULL), g_bytes_get_size (text), data, strlen (data));
+  assert_frame (built, &test_framer, expected);
+  assert_frame (built, &other_framer, other);
+  assert_frame (built, &long_framer, longer);
+  assert_frame (built, &test_framer, expected);
+  text = runner_message_get_data_text (built);
+  g_assert_cmpmem (g_bytes_get_data (text, NULL), g_bytes_get_size (text), data, strlen (data));
 
-      g_assert_cmpstr (runner_message_get_event (built), ==, "terminal:\"data");
-      a = runner_message_get_data_text (built);
-      g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a), data, strlen (data));
-      for (RunnerFrameKind k = 0; k < RUNNER_N_FRAME_KINDS; k++)
-        {
-          a = runner_message_get_frame (built, k);
-          b = runner_message_get_frame (plain, k);
-          g_assert_cmpmem (g_bytes_get_data (a, NULL), g_bytes_get_size (a),
-                           g_bytes_get_data (b, NULL), g_bytes_get_size (b));
-        }
-    }
+  assert_frame (plain, &test_framer, expected);
+  assert_frame (plain, &other_framer, other);
+
+  /* a header too long for the room is copied even the first time */
+  node = runner_message_new (event, json_node_init_string (json_node_alloc (), "x"));
+  assert_frame (node, &long_framer,
+                "a header longer than the room a message keeps: \"terminal:\\\"data\"\"x\"");
+  assert_frame (node, &test_framer, "<\"terminal:\\\"data\"|\"x\">");
 }
 
 int
