@@ -20,12 +20,12 @@
 // and a close packet again on a new session when they crossed, so that it
 // cannot pass or fail by luck.
 
-import { describe, test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   Runner, TOKEN,
   request, get, post, openPolling, pollUrl, Socket, openWebSocket,
-  assertOpenPacket, assertWebSocketRefused,
+  assertOpenPacket, assertWebSocketRefused, group, testCase,
 } from "./lib.mjs";
 
 const CONNECT = `40{"token":"${TOKEN}"}`;
@@ -37,7 +37,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
   const name = (engineIo, socketIoName) => (socketIo ? socketIoName : engineIo);
   let runner;
 
-  describe("Engine.IO protocol", () => {
+  group("Engine.IO protocol", () => {
     before(async () => { runner = await new Runner().start(); });
     after(async () => { await runner.stop(); });
 
@@ -70,55 +70,55 @@ export function describeEngineIo({ socketIo = false } = {}) {
       assert.match(packet, /^40\{"sid":"[^"]+"\}$/);
     }
 
-    describe("handshake", () => {
-      describe("HTTP long-polling", () => {
-        test(name("successfully opens a session", "should successfully open a session"), async () => {
+    group("handshake", () => {
+      group("HTTP long-polling", () => {
+        testCase(name("successfully opens a session", "should successfully open a session"), async () => {
           const { status, body } = await get(`${runner.url}?EIO=4&transport=polling`);
           assert.equal(status, 200);
           assertOpenPacket(body, ["websocket"]);
         });
 
-        test(name("fails with an invalid 'EIO' query parameter", "should fail with an invalid 'EIO' query parameter"), async () => {
+        testCase(name("fails with an invalid 'EIO' query parameter", "should fail with an invalid 'EIO' query parameter"), async () => {
           assert.equal((await get(`${runner.url}?transport=polling`)).status, 400);
           assert.equal((await get(`${runner.url}?EIO=abc&transport=polling`)).status, 400);
         });
 
-        test(name("fails with an invalid 'transport' query parameter", "should fail with an invalid 'transport' query parameter"), async () => {
+        testCase(name("fails with an invalid 'transport' query parameter", "should fail with an invalid 'transport' query parameter"), async () => {
           assert.equal((await get(`${runner.url}?EIO=4`)).status, 400);
           assert.equal((await get(`${runner.url}?EIO=4&transport=abc`)).status, 400);
         });
 
-        test(name("fails with an invalid request method", "should fail with an invalid request method"), async () => {
+        testCase(name("fails with an invalid request method", "should fail with an invalid request method"), async () => {
           const url = `${runner.url}?EIO=4&transport=polling`;
           assert.equal((await request(url, { method: "POST" }).response).status, 400);
           assert.equal((await request(url, { method: "PUT" }).response).status, 400);
         });
       });
 
-      describe("WebSocket", () => {
-        test(name("successfully opens a session", "should successfully open a session"), async () => {
+      group("WebSocket", () => {
+        testCase(name("successfully opens a session", "should successfully open a session"), async () => {
           const socket = new Socket(`${runner.wsUrl}?EIO=4&transport=websocket`);
           assertOpenPacket(await socket.next("the open packet"), []);
           socket.close();
         });
 
         // The suite does not wait for these closes; the refusal is checked here.
-        test(name("fails with an invalid 'EIO' query parameter", "should fail with an invalid 'EIO' query parameter"), async () => {
+        testCase(name("fails with an invalid 'EIO' query parameter", "should fail with an invalid 'EIO' query parameter"), async () => {
           await assertWebSocketRefused(`${runner.wsUrl}?transport=websocket`);
           await assertWebSocketRefused(`${runner.wsUrl}?EIO=abc&transport=websocket`);
         });
 
-        test(name("fails with an invalid 'transport' query parameter", "should fail with an invalid 'transport' query parameter"), async () => {
+        testCase(name("fails with an invalid 'transport' query parameter", "should fail with an invalid 'transport' query parameter"), async () => {
           await assertWebSocketRefused(`${runner.wsUrl}?EIO=4`);
           await assertWebSocketRefused(`${runner.wsUrl}?EIO=4&transport=abc`);
         });
       });
     });
 
-    if (!socketIo) describe("message", () => {
-      describe("HTTP long-polling", () => {
+    if (!socketIo) group("message", () => {
+      group("HTTP long-polling", () => {
         // Adapted: the one packet is a CONNECT; its answer comes in the next poll.
-        test("sends and receives a payload containing one plain text packet", async () => {
+        testCase("sends and receives a payload containing one plain text packet", async () => {
           const sid = await openPolling(runner);
           const push = await post(pollUrl(runner, sid), CONNECT);
           assert.equal(push.status, 200);
@@ -129,7 +129,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
 
         // Adapted: a CONNECT and two events with acks; Runner answers each (an
         // `error:runner` push and the ack, as the events are unknown), in order.
-        test("sends and receives a payload containing several plain text packets", async () => {
+        testCase("sends and receives a payload containing several plain text packets", async () => {
           const sid = await openPolling(runner);
           const push = await post(pollUrl(runner, sid), `${CONNECT}\x1e421["test1"]\x1e422["test2"]`);
           assert.equal(push.status, 200);
@@ -144,7 +144,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
 
         // Adapted: the binary packet (`b` + base64) is an attachment of an
         // updateContent; the bytes are read back with fetchContent.
-        test("sends and receives a payload containing plain text and binary packets", async () => {
+        testCase("sends and receives a payload containing plain text and binary packets", async () => {
           const sid = await openPolling(runner);
           const event = '451-1["updateContent",{"path":"poll.bin","content":{"_placeholder":true,"num":0}}]';
           const push = await post(pollUrl(runner, sid), `${CONNECT}\x1e${event}\x1ebAQIDBA==`);
@@ -162,7 +162,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
           assert.equal(reply.content, "\x01\x02\x03\x04");
         });
 
-        test("closes the session upon invalid packet format", async () => {
+        testCase("closes the session upon invalid packet format", async () => {
           const sid = await openPolling(runner);
           const push = await post(pollUrl(runner, sid), "abc");
           if (!push.error)
@@ -170,7 +170,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
           assert.equal((await get(pollUrl(runner, sid))).status, 400);
         });
 
-        test("closes the session upon duplicate poll requests", async () => {
+        testCase("closes the session upon duplicate poll requests", async () => {
           const sid = await openPolling(runner);
           const first = request(pollUrl(runner, sid));
           await first.sent;
@@ -185,9 +185,9 @@ export function describeEngineIo({ socketIo = false } = {}) {
         });
       });
 
-      describe("WebSocket", () => {
+      group("WebSocket", () => {
         // Adapted: the text packet is a CONNECT, answered on the same socket.
-        test("sends and receives a plain text packet", async () => {
+        testCase("sends and receives a plain text packet", async () => {
           const socket = await openWebSocket(runner);
           socket.send(CONNECT);
           assertConnected(await socket.nextPacket("the CONNECT's answer"));
@@ -196,7 +196,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
 
         // Adapted: the binary frame is an attachment of an updateContent; the
         // bytes are read back with fetchContent.
-        test("sends and receives a binary packet", async () => {
+        testCase("sends and receives a binary packet", async () => {
           const socket = await openWebSocket(runner);
           socket.send(CONNECT);
           assertConnected(await socket.nextPacket("the CONNECT's answer"));
@@ -211,7 +211,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
           socket.close();
         });
 
-        test("closes the session upon invalid packet format", async () => {
+        testCase("closes the session upon invalid packet format", async () => {
           const socket = await openWebSocket(runner);
           socket.send("abc");
           await socket.waitClosed();
@@ -219,9 +219,9 @@ export function describeEngineIo({ socketIo = false } = {}) {
       });
     });
 
-    describe("heartbeat", () => {
-      describe("HTTP long-polling", () => {
-        test(name("sends ping/pong packets", "should send ping/pong packets"), async () => {
+    group("heartbeat", () => {
+      group("HTTP long-polling", () => {
+        testCase(name("sends ping/pong packets", "should send ping/pong packets"), async () => {
           const sid = await openPolling(runner);
           for (let i = 0; i < 3; i++) {
             const poll = await get(pollUrl(runner, sid));
@@ -233,7 +233,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
 
         // The suite sleeps pingInterval + pingTimeout; here a pending poll
         // shows when the ping came, and the session is gone once it ends.
-        test(name("closes the session upon ping timeout", "should close the session upon ping timeout"), async () => {
+        testCase(name("closes the session upon ping timeout", "should close the session upon ping timeout"), async () => {
           const sid = await openPolling(runner);
           const ping = await get(pollUrl(runner, sid));
           assert.equal(ping.body, "2");
@@ -248,8 +248,8 @@ export function describeEngineIo({ socketIo = false } = {}) {
         });
       });
 
-      describe("WebSocket", () => {
-        test(name("sends ping/pong packets", "should send ping/pong packets"), async () => {
+      group("WebSocket", () => {
+        testCase(name("sends ping/pong packets", "should send ping/pong packets"), async () => {
           const socket = await openWebSocket(runner);
           for (let i = 0; i < 3; i++) {
             assert.equal(await socket.next("a ping"), "2");
@@ -258,16 +258,16 @@ export function describeEngineIo({ socketIo = false } = {}) {
           socket.close();
         });
 
-        test(name("closes the session upon ping timeout", "should close the session upon ping timeout"), async () => {
+        testCase(name("closes the session upon ping timeout", "should close the session upon ping timeout"), async () => {
           const socket = await openWebSocket(runner);
           await socket.waitClosed();
         });
       });
     });
 
-    describe("close", () => {
-      describe("HTTP long-polling", () => {
-        test(name("forcefully closes the session", "should forcefully close the session"), async () => {
+    group("close", () => {
+      group("HTTP long-polling", () => {
+        testCase(name("forcefully closes the session", "should forcefully close the session"), async () => {
           await inOrder("the poll before the close packet", async () => {
             const sid = await openPolling(runner);
             const poll = request(pollUrl(runner, sid));
@@ -285,8 +285,8 @@ export function describeEngineIo({ socketIo = false } = {}) {
         });
       });
 
-      describe("WebSocket", () => {
-        test(name("forcefully closes the session", "should forcefully close the session"), async () => {
+      group("WebSocket", () => {
+        testCase(name("forcefully closes the session", "should forcefully close the session"), async () => {
           const socket = await openWebSocket(runner);
           socket.send("1");
           await socket.waitClosed();
@@ -303,8 +303,8 @@ export function describeEngineIo({ socketIo = false } = {}) {
       return { sid, socket };
     }
 
-    describe("upgrade", () => {
-      test(name("successfully upgrades from HTTP long-polling to WebSocket", "should successfully upgrade from HTTP long-polling to WebSocket"), async () => {
+    group("upgrade", () => {
+      testCase(name("successfully upgrades from HTTP long-polling to WebSocket", "should successfully upgrade from HTTP long-polling to WebSocket"), async () => {
         const { sid, socket } = await startUpgrade();
         socket.send("2probe");
         assert.equal(await socket.next("the probe's answer"), "3probe");
@@ -321,7 +321,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
 
       // The suite polls right after sending "5"; here the CONNECT's answer on the
       // WebSocket shows the upgrade done before the poll is made.
-      test(name("ignores HTTP requests with same sid after upgrade", "should ignore HTTP requests with same sid after upgrade"), async () => {
+      testCase(name("ignores HTTP requests with same sid after upgrade", "should ignore HTTP requests with same sid after upgrade"), async () => {
         const { sid, socket } = await startUpgrade();
         socket.send("2probe");
         socket.send("5");
@@ -336,7 +336,7 @@ export function describeEngineIo({ socketIo = false } = {}) {
         socket.close();
       });
 
-      test(name("ignores WebSocket connection with same sid after upgrade", "should ignore WebSocket connection with same sid after upgrade"), async () => {
+      testCase(name("ignores WebSocket connection with same sid after upgrade", "should ignore WebSocket connection with same sid after upgrade"), async () => {
         const { sid, socket } = await startUpgrade();
         socket.send("2probe");
         socket.send("5");

@@ -8,6 +8,7 @@
 // sleeps: every wait is on an event, bounded by a deadline that fails.
 
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -230,4 +231,21 @@ export async function assertWebSocketRefused(url) {
     ws.on("error", () => {});
   }), `the refusal of ${url}`);
   assert.equal(status, 400, url);
+}
+
+// Flat test names, "group > group > case": meson's TAP parser reads no
+// nested subtests, so the suites' describe() blocks become name prefixes.
+const groups = [];
+
+export function group(title, body) {
+  groups.push(title);
+  try {
+    body();
+  } finally {
+    groups.pop();
+  }
+}
+
+export function testCase(title, ...rest) {
+  return test([...groups, title].join(" > "), ...rest);
 }

@@ -14,17 +14,17 @@
 // wrong token refused, an unknown event's `error:runner` push and ack); the
 // two that need `/custom` connected are todo (README.md, Socket.IO).
 
-import { describe, test, before, after } from "node:test";
+import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { describeEngineIo } from "./engine-io-cases.mjs";
-import { Runner, TOKEN, openWebSocket } from "./lib.mjs";
+import { Runner, TOKEN, openWebSocket, group, testCase } from "./lib.mjs";
 
 describeEngineIo({ socketIo: true });
 
 const CONNECT = `40{"token":"${TOKEN}"}`;
 const NEEDS_CUSTOM = "needs the test-only echo server: Runner has no /custom namespace";
 
-describe("Socket.IO protocol", () => {
+group("Socket.IO protocol", () => {
   let runner;
   // A short auth timeout, so that a session that never CONNECTs is seen closed.
   before(async () => { runner = await new Runner({ RUNNER_AUTH_TIMEOUT: "1" }).start(); });
@@ -56,10 +56,10 @@ describe("Socket.IO protocol", () => {
     }
   }
 
-  describe("connect", () => {
+  group("connect", () => {
     // Adapted: the bare CONNECT is let in by the token on the handshake
     // request; Runner sends no `auth` event after it.
-    test("should allow connection to the main namespace", async () => {
+    testCase("should allow connection to the main namespace", async () => {
       const socket = await openWebSocket(runner, `&token=${TOKEN}`);
       socket.send("40");
       assertHandshake(await socket.nextPacket("the CONNECT's answer"));
@@ -68,7 +68,7 @@ describe("Socket.IO protocol", () => {
 
     // Adapted: the payload carries the token; a wrong one is refused, which
     // shows the payload was read (the suite's server echoes it as `auth`).
-    test("should allow connection to the main namespace with a payload", async () => {
+    testCase("should allow connection to the main namespace with a payload", async () => {
       const socket = await openWebSocket(runner);
       socket.send('40{"token":"123"}');
       assert.equal(await socket.nextPacket("the refusal"), '44{"message":"not authorized"}');
@@ -77,7 +77,7 @@ describe("Socket.IO protocol", () => {
       socket.close();
     });
 
-    test("should allow connection to a custom namespace", { todo: NEEDS_CUSTOM }, async () => {
+    testCase("should allow connection to a custom namespace", { todo: NEEDS_CUSTOM }, async () => {
       const socket = await openWebSocket(runner);
       socket.send("40/custom,");
       try {
@@ -88,7 +88,7 @@ describe("Socket.IO protocol", () => {
       }
     });
 
-    test("should allow connection to a custom namespace with a payload", { todo: NEEDS_CUSTOM }, async () => {
+    testCase("should allow connection to a custom namespace with a payload", { todo: NEEDS_CUSTOM }, async () => {
       const socket = await openWebSocket(runner);
       socket.send('40/custom,{"token":"abc"}');
       try {
@@ -99,14 +99,14 @@ describe("Socket.IO protocol", () => {
       }
     });
 
-    test("should disallow connection to an unknown namespace", async () => {
+    testCase("should disallow connection to an unknown namespace", async () => {
       const socket = await openWebSocket(runner);
       socket.send("40/random");
       assert.equal(await socket.nextPacket("the refusal"), '44/random,{"message":"Invalid namespace"}');
       socket.close();
     });
 
-    test("should disallow connection with an invalid handshake", async () => {
+    testCase("should disallow connection with an invalid handshake", async () => {
       const socket = await openWebSocket(runner);
       socket.send("4abc");
       await socket.waitClosed();
@@ -114,15 +114,15 @@ describe("Socket.IO protocol", () => {
 
     // Pings are answered, so that it is the missing CONNECT that closes it
     // (RUNNER_AUTH_TIMEOUT), not a missing pong.
-    test("should close the connection if no handshake is received", async () => {
+    testCase("should close the connection if no handshake is received", async () => {
       const socket = await openWebSocket(runner);
       await assert.rejects(socket.nextPacket("nothing but pings"), /closed while waiting/);
       await socket.waitClosed();
     });
   });
 
-  describe("disconnect", () => {
-    test("should disconnect from the main namespace", async () => {
+  group("disconnect", () => {
+    testCase("should disconnect from the main namespace", async () => {
       const socket = await connected();
       socket.send("41");
       assert.equal(await socket.next("a ping"), "2");
@@ -131,7 +131,7 @@ describe("Socket.IO protocol", () => {
 
     // Adapted: /custom is refused; the main namespace answers as before
     // (`message` is no event of Runner's: an `error:runner` push).
-    test("should connect then disconnect from a custom namespace", async () => {
+    testCase("should connect then disconnect from a custom namespace", async () => {
       const socket = await connected();
       socket.send("40/custom");
       assert.equal(await socket.nextPacket("the refusal"), '44/custom,{"message":"Invalid namespace"}');
@@ -141,10 +141,10 @@ describe("Socket.IO protocol", () => {
     });
   });
 
-  describe("message", () => {
+  group("message", () => {
     // Adapted: Runner answers the unknown event `message` at the protocol
     // level, with an `error:runner` push.
-    test("should send a plain-text packet", async () => {
+    testCase("should send a plain-text packet", async () => {
       const socket = await connected();
       socket.send('42["message",1,"2",{"3":[true]}]');
       await assertUnknownEvent(socket);
@@ -152,7 +152,7 @@ describe("Socket.IO protocol", () => {
     });
 
     // Adapted: the answer comes once both attachments arrived, and only then.
-    test("should send a packet with binary attachments", async () => {
+    testCase("should send a packet with binary attachments", async () => {
       const socket = await connected();
       socket.send('452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
       socket.send(Uint8Array.from([1, 2, 3]));
@@ -167,14 +167,14 @@ describe("Socket.IO protocol", () => {
       second.close();
     });
 
-    test("should send a plain-text packet with an ack", async () => {
+    testCase("should send a plain-text packet with an ack", async () => {
       const socket = await connected();
       socket.send('42456["message-with-ack",1,"2",{"3":[false]}]');
       await assertUnknownEvent(socket, 456);
       socket.close();
     });
 
-    test("should send a packet with binary attachments and an ack", async () => {
+    testCase("should send a packet with binary attachments and an ack", async () => {
       const socket = await connected();
       socket.send('452-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
       socket.send(Uint8Array.from([1, 2, 3]));
@@ -183,19 +183,19 @@ describe("Socket.IO protocol", () => {
       socket.close();
     });
 
-    test("should close the connection upon invalid format (unknown packet type)", async () => {
+    testCase("should close the connection upon invalid format (unknown packet type)", async () => {
       const socket = await connected();
       socket.send("4abc");
       await socket.waitClosed();
     });
 
-    test("should close the connection upon invalid format (invalid payload format)", async () => {
+    testCase("should close the connection upon invalid format (invalid payload format)", async () => {
       const socket = await connected();
       socket.send("42{}");
       await socket.waitClosed();
     });
 
-    test("should close the connection upon invalid format (invalid ack id)", async () => {
+    testCase("should close the connection upon invalid format (invalid ack id)", async () => {
       const socket = await connected();
       socket.send('42abc["message-with-ack",1,"2",{"3":[false]}]');
       await socket.waitClosed();
