@@ -389,6 +389,10 @@ handle_packet (RunnerEioSession *self,
       break;
 
     case RUNNER_EIO_PACKET_CLOSE:
+      /* As engine.io: the client's own close ends its pending poll with a
+       * noop; the close packet is for sessions the server ends. */
+      if (self->poll != NULL)
+        answer_noop (self);
       runner_eio_session_close (self, "transport close");
       break;
 

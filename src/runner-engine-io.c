@@ -65,6 +65,8 @@ entry_free (Entry *entry)
   if (entry->waiting != NULL)
     g_queue_delete_link (&entry->engine->unconnected, entry->waiting);
   g_signal_handlers_disconnect_by_data (entry->session, entry);
+  if (entry->client != NULL)
+    g_signal_handlers_disconnect_by_data (entry->client, entry);
   g_clear_object (&entry->client);
   g_clear_object (&entry->session);
   g_free (entry->remote);
@@ -125,6 +127,23 @@ static void on_session_message (RunnerEioSession *session,
                                 GBytes           *data,
                                 gboolean          binary,
                                 Entry            *entry);
+static void wait_for_connect   (Entry            *entry);
+
+/* A client that sent its DISCONNECT leaves the session open, as socket.io
+ * does: it may CONNECT again, within the auth timeout. */
+static void
+on_client_closed (RunnerClient *client,
+                  Entry        *entry)
+{
+  if (runner_eio_session_is_closed (entry->session))
+    return;
+
+  g_debug ("Session %s: client %s left, session kept", runner_eio_session_get_sid (entry->session),
+           runner_client_get_id (client));
+  g_signal_handlers_disconnect_by_data (client, entry);
+  g_clear_object (&entry->client);
+  wait_for_connect (entry);
+}
 
 /* The Socket.IO CONNECT to "/": the token, the cap, then a client. */
 static void
@@ -157,6 +176,7 @@ handle_connect (Entry           *entry,
   g_signal_handlers_disconnect_by_func (entry->session, on_session_message, entry);
   runner_eio_session_set_max_message (entry->session, get_config (self)->max_frame);
   entry->client = g_steal_pointer (&client);
+  g_signal_connect (entry->client, "closed", G_CALLBACK (on_client_closed), entry);
   runner_sio_client_connected (entry->client);
 }
 
@@ -224,14 +244,12 @@ on_connect_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static Entry *
-create_session (RunnerEngineIO    *self,
-                SoupServerMessage *msg,
-                gboolean           can_upgrade)
+/* Puts a session without a client among those waiting for a CONNECT. */
+static void
+wait_for_connect (Entry *entry)
 {
+  RunnerEngineIO *self = entry->engine;
   RunnerConfig *config = get_config (self);
-  g_autofree char *open = NULL;
-  Entry *entry;
 
   /* Sessions that have not connected cost no client slot, but they are
    * bounded apart: when too many wait, the oldest goes. A real client sends
@@ -246,19 +264,31 @@ create_session (RunnerEngineIO    *self,
       runner_eio_session_close (oldest->session, "too many sessions waiting to connect");
     }
 
+  runner_eio_session_set_max_message (entry->session,
+                                      MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
+  entry->connect_source = g_timeout_add_seconds (config->auth_timeout, on_connect_timeout, entry);
+  g_queue_push_tail (&self->unconnected, entry);
+  entry->waiting = self->unconnected.tail;
+  g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
+}
+
+static Entry *
+create_session (RunnerEngineIO    *self,
+                SoupServerMessage *msg,
+                gboolean           can_upgrade)
+{
+  RunnerConfig *config = get_config (self);
+  g_autofree char *open = NULL;
+  Entry *entry;
+
   entry = g_new0 (Entry, 1);
   entry->engine = self;
   entry->session = runner_eio_session_new (config->ping_interval, config->ping_timeout,
                                            config->max_frame);
-  runner_eio_session_set_max_message (entry->session,
-                                      MIN (RUNNER_SIO_PREAUTH_MAX_MESSAGE, config->max_frame));
   entry->remote = g_strdup (soup_server_message_get_remote_host (msg));
   entry->handshake_authorized = runner_auth_authorize (self->auth, msg, NULL, NULL);
-  entry->connect_source = g_timeout_add_seconds (config->auth_timeout, on_connect_timeout, entry);
-  g_queue_push_tail (&self->unconnected, entry);
-  entry->waiting = self->unconnected.tail;
+  wait_for_connect (entry);
 
-  g_signal_connect (entry->session, "message", G_CALLBACK (on_session_message), entry);
   g_signal_connect (entry->session, "closed", G_CALLBACK (on_session_closed), entry);
   g_hash_table_insert (self->sessions, (char *) runner_eio_session_get_sid (entry->session), entry);
 
@@ -301,6 +331,44 @@ attach_websocket (RunnerEngineIO    *self,
     }
 
   runner_eio_session_attach_websocket (session, websocket);
+}
+
+static void
+on_extra_websocket_open (RunnerWebsocket *websocket,
+                         gpointer         user_data)
+{
+  runner_websocket_close (websocket, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                          "Session already upgraded");
+}
+
+static void
+on_extra_websocket_closed (RunnerWebsocket *websocket,
+                           gpointer         user_data)
+{
+  g_signal_handlers_disconnect_by_func (websocket, on_extra_websocket_open, NULL);
+  g_signal_handlers_disconnect_by_func (websocket, on_extra_websocket_closed, NULL);
+  g_object_unref (websocket);
+}
+
+/* A second WebSocket for a session that has one, or is moving to one: as
+ * engine.io does, the handshake succeeds and the socket is closed at once,
+ * so the client sees a close, not an HTTP error. */
+static void
+close_extra_websocket (SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  RunnerWebsocket *websocket;
+
+  websocket = runner_websocket_accept (msg, RUNNER_SIO_PREAUTH_MAX_MESSAGE, &error);
+  if (websocket == NULL)
+    {
+      g_debug ("WebSocket handshake refused: %s", error->message);
+      return;
+    }
+
+  /* Held until closed. */
+  g_signal_connect (websocket, "open", G_CALLBACK (on_extra_websocket_open), NULL);
+  g_signal_connect (websocket, "closed", G_CALLBACK (on_extra_websocket_closed), NULL);
 }
 
 static void
@@ -392,6 +460,18 @@ set_cors_headers (SoupServerMessage *msg)
   soup_message_headers_replace (response, "Access-Control-Max-Age", "86400");
 }
 
+/* libsoup closes the connection after answering a request that asked for
+ * it, but does not say so; a client whose agent keeps connections alive
+ * (node's, with node-fetch) would send its next request on it and fail. */
+static void
+answer_connection_close (SoupServerMessage *msg)
+{
+  if (soup_message_headers_header_contains (soup_server_message_get_request_headers (msg),
+                                            "Connection", "close"))
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
+}
+
 static void
 handle_request (SoupServerMessage *msg,
                 const char        *path,
@@ -405,6 +485,8 @@ handle_request (SoupServerMessage *msg,
   g_autoptr(RunnerEioSession) session = NULL;
   gboolean websocket;
   Entry *entry;
+
+  answer_connection_close (msg);
 
   if (!g_str_equal (path, SIO_PATH))
     {
@@ -458,9 +540,11 @@ handle_request (SoupServerMessage *msg,
   /* A session moves from polling to a WebSocket once, never back. */
   if (websocket)
     {
-      if (!runner_websocket_is_upgrade (msg) || runner_eio_session_is_upgrading (session)
-          || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+      if (!runner_websocket_is_upgrade (msg))
         set_eio_error (msg, SOUP_STATUS_BAD_REQUEST, EIO_ERROR_BAD_REQUEST, "Bad request");
+      else if (runner_eio_session_is_upgrading (session)
+               || g_str_equal (runner_eio_session_get_transport (session), "websocket"))
+        close_extra_websocket (msg);
       else
         attach_websocket (self, msg, session);
       return;

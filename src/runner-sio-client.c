@@ -245,7 +245,12 @@ handle_text (RunnerSioClient *self,
       break;
 
     case RUNNER_SIO_PACKET_DISCONNECT:
-      runner_client_close (RUNNER_CLIENT (self), "client namespace disconnect");
+      /* The client leaves; its session stays with the engine, which waits
+       * for another CONNECT (as socket.io keeps the connection). */
+      g_debug ("Client %s: namespace disconnect", runner_client_get_id (RUNNER_CLIENT (self)));
+      g_signal_handlers_disconnect_by_data (self->session, self);
+      clear_pending (self);
+      runner_client_notify_closed (RUNNER_CLIENT (self));
       break;
 
     case RUNNER_SIO_PACKET_CONNECT:

@@ -575,6 +575,39 @@ one_client (gpointer user_data)
 }
 
 static void
+test_namespace_disconnect (void)
+{
+  const char *env[] = { "RUNNER_AUTH_TIMEOUT=1", NULL };
+  g_autoptr(Eio) eio = eio_new (env);
+  g_autofree char *connect = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *seen = NULL;
+
+  eio_connect (eio);
+  connect = g_strdup_printf ("40{\"token\":\"%s\"}", eio->server->token);
+  g_assert_cmpuint (metric (eio, "runner_clients"), ==, 1);
+
+  /* A DISCONNECT ends the client, not the session (as socket.io) */
+  g_assert_cmpuint (eio_post (eio, "41"), ==, 200);
+  runner_test_wait_or_fail (no_clients, eio, WAIT_MS, "the client to leave");
+
+  /* The session may CONNECT again, and is a client like any other */
+  g_assert_cmpuint (eio_post (eio, connect), ==, 200);
+  seen = eio_get_until (eio, "40{\"sid\":\"");
+  g_assert_cmpuint (metric (eio, "runner_clients"), ==, 1);
+  g_assert_cmpuint (eio_post (eio, "421[\"nope\"]"), ==, 200);
+  g_free (seen);
+  seen = eio_get_until (eio, "431[{\"error\":{\"code\":\"ENOSYS\"");
+
+  /* Left again and silent: the auth timeout ends the session */
+  g_assert_cmpuint (eio_post (eio, "41"), ==, 200);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 200);
+  g_assert_cmpstr (body, ==, "1");
+  g_clear_pointer (&body, g_free);
+  g_assert_cmpuint (eio_get (eio, &body), ==, 400);
+}
+
+static void
 test_vanished_client (void)
 {
   const char *env[] = { "RUNNER_PING_INTERVAL=100", "RUNNER_PING_TIMEOUT=100", NULL };
@@ -756,7 +789,8 @@ test_upgrade (void)
   assert_eio_error (400, body, 400, 3, "Bad request");
   g_free (body);
 
-  /* A second websocket on the session is refused */
+  /* A second websocket on the session is closed at once, with nothing said
+   * (as engine.io does: a client sees a close, not an HTTP error) */
   {
     g_autofree char *ws_url = eio_url (eio, "websocket", NULL);
     g_autoptr(SoupMessage) msg = soup_message_new ("GET", ws_url);
@@ -766,7 +800,13 @@ test_upgrade (void)
     soup_session_websocket_connect_async (eio->http, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                           on_ws_connected, &second);
     runner_test_wait_or_fail (ws_settled, &second, WAIT_MS, "the second websocket");
-    g_assert_true (second.failed);
+    g_assert_false (second.failed);
+    runner_test_wait_or_fail (ws_is_closed, &second, WAIT_MS, "the second websocket to close");
+    g_assert_cmpuint (soup_websocket_connection_get_close_code (second.conn), ==,
+                      SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+    g_assert_true (g_queue_is_empty (&second.texts));
+    g_signal_handlers_disconnect_by_data (second.conn, &second);
+    g_clear_object (&second.conn);
   }
 
   /* Binary attachment as a binary frame */
@@ -1129,6 +1169,54 @@ send_with_origin (Eio        *eio,
   return msg;
 }
 
+static SoupMessage *
+send_closing (Eio        *eio,
+              const char *path,
+              gboolean    close,
+              guint      *status)
+{
+  g_autofree char *url = runner_test_server_url (eio->server, path);
+  SoupMessage *msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+
+  if (close)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Connection", "close");
+  body = soup_session_send_and_read (eio->http, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  return msg;
+}
+
+static gboolean
+says_close (SoupMessage *msg)
+{
+  return soup_message_headers_header_contains (soup_message_get_response_headers (msg),
+                                               "Connection", "close");
+}
+
+static void
+test_connection_close (void)
+{
+  g_autoptr(Eio) eio = eio_new (NULL);
+  g_autoptr(SoupMessage) open = NULL;
+  g_autoptr(SoupMessage) refused = NULL;
+  g_autoptr(SoupMessage) kept = NULL;
+  guint status;
+
+  /* A client that asks to close is told the connection ends (RFC 9112
+   * 9.6): node's keep-alive agent would reuse it otherwise, and fail */
+  open = send_closing (eio, "/socket.io/?EIO=4&transport=polling", TRUE, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (says_close (open));
+  refused = send_closing (eio, "/socket.io/?transport=polling", TRUE, &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_true (says_close (refused));
+
+  /* Others keep their connection */
+  kept = send_closing (eio, "/socket.io/?EIO=4&transport=polling", FALSE, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_false (says_close (kept));
+}
+
 static void
 test_cors (void)
 {
@@ -1283,6 +1371,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/bad-payloads", test_bad_payloads);
   g_test_add_func ("/runner/socketio/max-payload", test_max_payload);
   g_test_add_func ("/runner/socketio/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/runner/socketio/namespace-disconnect", test_namespace_disconnect);
   g_test_add_func ("/runner/socketio/vanished-client", test_vanished_client);
   g_test_add_func ("/runner/socketio/upgrade", test_upgrade);
   g_test_add_func ("/runner/socketio/upgrade-interrupted", test_upgrade_interrupted);
@@ -1291,6 +1380,7 @@ main (int   argc,
   g_test_add_func ("/runner/socketio/preauth-flood", test_preauth_flood);
   g_test_add_func ("/runner/socketio/text-rules", test_text_rules);
   g_test_add_func ("/runner/socketio/cors", test_cors);
+  g_test_add_func ("/runner/socketio/connection-close", test_connection_close);
   g_test_add_func ("/runner/socketio/connection-cap", test_connection_cap);
   g_test_add_func ("/runner/socketio/unauthenticated-cap", test_unauthenticated_cap);
   g_test_add_func ("/runner/socketio/auth-timeout", test_auth_timeout);

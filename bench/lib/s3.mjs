@@ -107,8 +107,8 @@ export async function caseS3({ sizes, build, runner, log }) {
   try {
     const src = makeSource(path.join(root, "src"), sizes);
     log(`s3: uploading ${sizes.s3Files} files and ${sizes.s3BigBytes} bytes`);
-    await aws("s3", "sync", src.small, `s3://${BUCKET}/bench/small/`);
-    await aws("s3", "cp", path.join(src.big, "blob.bin"), `s3://${BUCKET}/bench/big/blob.bin`);
+    await aws("s3", "sync", src.small, `s3://${BUCKET}/code/bench-small/`);
+    await aws("s3", "cp", path.join(src.big, "blob.bin"), `s3://${BUCKET}/code/bench-big/blob.bin`);
     const want = { small: tally(src.small), big: tally(src.big) };
 
     const check = (dir, what) => {
@@ -132,16 +132,16 @@ export async function caseS3({ sizes, build, runner, log }) {
     };
 
     const awsRow = { who: "reference" };
-    await timed(awsRow, "small", (dest) => aws("s3", "sync", `s3://${BUCKET}/bench/small/`, dest));
-    await timed(awsRow, "big", (dest) => aws("s3", "cp", `s3://${BUCKET}/bench/big/blob.bin`, path.join(dest, "blob.bin")));
+    await timed(awsRow, "small", (dest) => aws("s3", "sync", `s3://${BUCKET}/code/bench-small/`, dest));
+    await timed(awsRow, "big", (dest) => aws("s3", "cp", `s3://${BUCKET}/code/bench-big/blob.bin`, path.join(dest, "blob.bin")));
     if (runner) {
       const runnerRow = { who: "runner" };
       const syncDown = (prefix) => (dest) => run(runner, ["sync-down"], {
         ...CREDS, AWS_REGION: "us-east-1", S3_BUCKET: BUCKET, S3_PREFIX: prefix, S3_ENDPOINT: endpoint,
         WORKSPACE: dest, RUNNER_STATE_DIR: path.join(root, "runner-state"), RUNNER_DBUS: "none", LANG: "C", LC_ALL: "C",
       }, sizes.caseTimeoutMs);
-      await timed(runnerRow, "small", syncDown("bench/small/"));
-      await timed(runnerRow, "big", syncDown("bench/big/"));
+      await timed(runnerRow, "small", syncDown("code/bench-small/"));
+      await timed(runnerRow, "big", syncDown("code/bench-big/"));
     }
   } finally {
     killTree(s3.child.pid, "SIGTERM");

@@ -265,6 +265,10 @@ test("a client reconnects after the server restarts", async () => {
       reconnectionDelay: 50, reconnectionDelayMax: 200, randomizationFactor: 0,
     });
     await connected(socket);
+    // Stopped in the middle of the upgrade, the client would hang: when its
+    // probe closes after it paused polling, engine.io-client stays paused
+    // until its own ping timeout (45 s); a client behaviour, not Runner's.
+    await upgraded(socket);
     const firstId = socket.id;
 
     const gone = once(socket, "disconnect", "the disconnect");
