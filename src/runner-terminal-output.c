@@ -382,6 +382,8 @@ runner_terminal_read_available (RunnerTerminal *self,
         {
           runner_ring_append (self->ring, read_buffer, n);
           total += n;
+          if (self->hold_source != 0)
+            runner_terminal_release_input (self);
           output_arrived (self, (gsize) n == size || more_readable (self));
         }
       else if (n < 0 && errno == EINTR)

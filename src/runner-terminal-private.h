@@ -59,6 +59,7 @@ struct _RunnerTerminal
 
   GByteArray    *input;          /* owned; keystrokes the pty did not take yet */
   guint          write_source;
+  guint          hold_source;    /* input waits for the shell's first output */
 
   GPtrArray     *subscribers;    /* owned, of Subscriber */
   guint          pumping;
@@ -105,5 +106,9 @@ void     runner_terminal_read_available    (RunnerTerminal              *self,
                                             gboolean                     drain);
 void     runner_terminal_stop_reading      (RunnerTerminal              *self);
 void     runner_terminal_update_reading    (RunnerTerminal              *self);
+
+/* runner-terminal.c: input written before the shell first spoke */
+void     runner_terminal_hold_input      (RunnerTerminal *self);
+void     runner_terminal_release_input   (RunnerTerminal *self);
 
 G_END_DECLS

@@ -278,6 +278,7 @@ runner_terminal_spawn (RunnerTerminal               *self,
   g_debug ("Terminal %s: %s as pid %d, %ux%u", self->id, command[0], self->pid,
            self->cols, self->rows);
 
+  runner_terminal_hold_input (self);
   runner_terminal_update_reading (self);
   return TRUE;
 }

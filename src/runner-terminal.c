@@ -18,6 +18,7 @@
 #include "runner-reaper.h"
 
 #define MAX_PENDING_INPUT  (1024 * 1024)
+#define HOLD_INPUT_MS      1000           /* for a new shell's first output */
 #define KILL_GRACE_MS      2000
 #define CLOSE_POLL_MS      100            /* while closing: what is left? */
 #define CLOSE_GIVE_UP_MS   (KILL_GRACE_MS + 3000)
@@ -116,6 +117,7 @@ runner_terminal_close (RunnerTerminal *self)
 
   runner_terminal_stop_reading (self);
   g_clear_handle_id (&self->write_source, g_source_remove);
+  g_clear_handle_id (&self->hold_source, g_source_remove);
   g_byte_array_set_size (self->input, 0);
 
   /* An exited shell's session had its hangup then; its id is not ours to
@@ -186,6 +188,7 @@ runner_terminal_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   runner_terminal_stop_reading (self);
   g_clear_handle_id (&self->write_source, g_source_remove);
+  g_clear_handle_id (&self->hold_source, g_source_remove);
   g_clear_handle_id (&self->close_source, g_source_remove);
   if (self->flush_source != NULL)
     {
@@ -601,7 +604,7 @@ runner_terminal_write (RunnerTerminal  *self,
       return FALSE;
     }
 
-  while (self->input->len == 0 && len > 0)
+  while (self->input->len == 0 && self->hold_source == 0 && len > 0)
     {
       ssize_t n = write (self->master_fd, data, len);
 
@@ -625,11 +628,41 @@ runner_terminal_write (RunnerTerminal  *self,
   if (len > 0)
     {
       g_byte_array_append (self->input, (const guint8 *) data, len);
-      if (self->write_source == 0)
+      if (self->write_source == 0 && self->hold_source == 0)
         self->write_source = g_unix_fd_add (self->master_fd, G_IO_OUT, on_master_writable, self);
     }
 
   return TRUE;
+}
+
+static gboolean
+on_hold_timeout (gpointer user_data)
+{
+  RunnerTerminal *self = user_data;
+
+  self->hold_source = 0;
+  runner_terminal_release_input (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A shell starting up has not set its signal handlers yet: a ^C written
+ * then kills it (and with the default terminal started by the first write,
+ * a client's "^C, then a command" would kill every new shell). So what is
+ * written to a new terminal waits until the shell first writes something
+ * (its prompt), or HOLD_INPUT_MS at most, then goes in order. */
+void
+runner_terminal_hold_input (RunnerTerminal *self)
+{
+  g_clear_handle_id (&self->hold_source, g_source_remove);
+  self->hold_source = g_timeout_add (HOLD_INPUT_MS, on_hold_timeout, self);
+}
+
+void
+runner_terminal_release_input (RunnerTerminal *self)
+{
+  g_clear_handle_id (&self->hold_source, g_source_remove);
+  if (self->input->len > 0 && self->write_source == 0 && self->master_fd >= 0)
+    self->write_source = g_unix_fd_add (self->master_fd, G_IO_OUT, on_master_writable, self);
 }
 
 /**

@@ -241,6 +241,27 @@ test_default_terminal (void)
   runner_test_server_stop (server);
 }
 
+/* A shell that is still starting has no handler for SIGINT yet: a ^C then
+ * killed it, and since the default terminal starts on its first write, a
+ * client's usual "^C, then a command" killed every new shell in turn. Input
+ * to a new terminal now waits for the shell's first output. */
+static void
+test_interrupt_at_start (void)
+{
+  g_autoptr(RunnerTestServer) server = runner_test_server_start_default (NULL, NULL);
+  g_autoptr(RunnerTestClient) a = runner_test_client_new (server);
+  g_autoptr(Screen) on_a = screen_new (a, "default");
+
+  send_event (a, "terminal:write", "{\"data\":\"\\u0003\"}");
+  wait_for_output (on_a, "^C");
+  /* readline may take the key that follows a ^C with it: an empty line */
+  send_event (a, "terminal:write", "{\"data\":\"\\necho sur''vived\\n\"}");
+  wait_for_output (on_a, "survived\r\n");
+  g_assert_false (on_a->exited);
+
+  runner_test_server_stop (server);
+}
+
 static void
 test_reconnect_replay (void)
 {
@@ -1046,6 +1067,7 @@ main (int   argc,
   home = terminal_test_init ();
 
   g_test_add_func ("/runner/terminal-server/default", test_default_terminal);
+  g_test_add_func ("/runner/terminal-server/interrupt-at-start", test_interrupt_at_start);
   g_test_add_func ("/runner/terminal-server/reconnect-replay", test_reconnect_replay);
   g_test_add_func ("/runner/terminal-server/created", test_created_terminals);
   g_test_add_func ("/runner/terminal-server/exit-status", test_exit_status);
