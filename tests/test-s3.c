@@ -1512,6 +1512,49 @@ test_sync_serve_killed (Fixture       *f,
   runner_test_server_stop (runner);
 }
 
+/* SIGTERM while an upload is in flight (a slow S3): Runner waits for it,
+ * counts it as done and exits, well within the flush bound (20 s; the stop
+ * waits 10); nothing stays in the journal. */
+static void
+test_sync_serve_term_in_flight (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(RunnerTestServer) runner = runner_test_server_new ();
+  g_autoptr(RunnerTestClient) client = NULL;
+  g_autoptr(RunnerSync) probe = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = NULL;
+  JournalWait journal = { NULL, 1 };
+
+  server_stop (f->server);
+  f->server = server_start (f->data_dir, "0", "1000");
+  g_clear_object (&f->s3);
+  f->s3 = client_new (f->server, SECRET_KEY);
+  env = runner_env (f);
+  g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
+  g_assert_no_error (error);
+
+  {
+    const char *excluded[] = { NULL };
+
+    probe = runner_sync_new_with_s3 (f->s3, runner->workspace, "code/e2e/", f->state_dir, excluded, &error);
+    g_assert_no_error (error);
+  }
+  journal.path = runner_sync_get_journal_path (probe);
+
+  client = runner_test_client_new (runner);
+  request_ok (client, "updateContent", "{\"path\":\"/workspace/late.txt\",\"content\":\"late\"}");
+  /* queued, and its first request takes a second: in flight now */
+  wait_until (journal_has_lines, &journal, "the runner's journal");
+  runner_test_server_stop (runner);
+
+  g_assert_null (strstr (runner->errors->str, "S3 sync not flushed"));
+  wait_key (f, "code/e2e/late.txt", "late");
+  g_assert_true (runner_sync_start (probe, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (runner_sync_get_pending (probe), ==, 0);
+}
+
 /* Runs `runner COMMAND` with the fixture's S3 settings and @env over them
  * (`KEY=VALUE` sets, a bare `KEY` unsets); returns its exit status and what
  * it printed on stderr. */
@@ -1696,6 +1739,7 @@ main (int    argc,
   ADD ("/runner/sync/commands", test_sync_commands, NULL);
   ADD ("/runner/sync/serve", test_sync_serve, NULL);
   ADD ("/runner/sync/serve-killed", test_sync_serve_killed, NULL);
+  ADD ("/runner/sync/serve-term-in-flight", test_sync_serve_term_in_flight, NULL);
 #undef ADD
 
   return g_test_run ();
