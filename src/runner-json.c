@@ -795,12 +795,59 @@ runner_json_append_text (GString      *out,
 
 /* ---- Building ----------------------------------------------------------- */
 
+/* json-glib writes a string's bytes as they are: the marks the parser left
+ * for `\u0000` (C0 80) and for a lone surrogate (ED A0..BF xx) would come out
+ * as bytes that are not UTF-8. Neither can stand anywhere else in its output,
+ * so they go back to the escapes they came from. */
+static char *
+json_unmark (char  *text,
+             gsize *length)
+{
+  GString *out;
+  const char *p = text;
+  gsize len = strlen (text);
+
+  if (memchr (text, 0xc0, len) == NULL && memchr (text, 0xed, len) == NULL)
+    {
+      if (length != NULL)
+        *length = len;
+      return text;
+    }
+
+  out = g_string_sized_new (len + 16);
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 c = (guint8) p[i];
+
+      if (c == 0xc0 && i + 1 < len && (guint8) p[i + 1] == 0x80)
+        {
+          g_string_append (out, "\\u0000");
+          i++;
+        }
+      else if (c == 0xed && i + 2 < len && (guint8) p[i + 1] >= 0xa0 && (guint8) p[i + 1] <= 0xbf)
+        {
+          guint unit = 0xd000 | (((guint8) p[i + 1] & 0x3f) << 6) | ((guint8) p[i + 2] & 0x3f);
+
+          g_string_append_printf (out, "\\u%04x", unit);
+          i += 2;
+        }
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_free (text);
+  if (length != NULL)
+    *length = out->len;
+  return g_string_free (out, FALSE);
+}
+
 /**
  * runner_json_to_string:
  * @node: a #JsonNode
  * @length: (out) (optional): the length of the text
  *
- * Serializes @node compactly.
+ * Serializes @node compactly. A string holding the parser's marks for
+ * `\u0000` or a lone surrogate is written with those escapes again, so what
+ * runner_json_parse() accepted comes back out as the same JSON.
  *
  * Returns: (transfer full): JSON text
  */
@@ -811,7 +858,7 @@ runner_json_to_string (JsonNode *node,
   g_autoptr(JsonGenerator) generator = json_generator_new ();
 
   json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, length);
+  return json_unmark (json_generator_to_data (generator, NULL), length);
 }
 
 /**

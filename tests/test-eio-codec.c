@@ -459,6 +459,34 @@ test_sio_json_depth (void)
   g_assert_null (node);
 }
 
+/* What the parser accepts comes back out as the same JSON: the marks it
+ * keeps for \u0000 and lone surrogates are escaped again, never written as
+ * bytes that are not UTF-8 (found by the fuzzer: 42["\ude1009"]). */
+static void
+test_json_marks_round_trip (void)
+{
+  static const char *texts[] = {
+    "[\"a\\u0000b\"]",
+    "[\"\\ude1009\"]",
+    "{\"x\\ud800\":\"\\udfff\\u0000\"}",
+    "[\"pla\u00efn\"]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = runner_json_parse (texts[i], strlen (texts[i]), 8, &error);
+      g_autofree char *out = NULL;
+      gsize len = 0;
+
+      g_assert_no_error (error);
+      out = runner_json_to_string (node, &len);
+      g_assert_cmpuint (len, ==, strlen (out));
+      g_assert_true (g_utf8_validate (out, len, NULL));
+      g_assert_cmpstr (out, ==, texts[i]);
+    }
+}
+
 static void
 test_sio_encode (void)
 {
@@ -576,6 +604,7 @@ main (int   argc,
   g_test_add_func ("/runner/eio-codec/sio/json-strings", test_sio_json_strings);
   g_test_add_func ("/runner/eio-codec/sio/json-depth", test_sio_json_depth);
   g_test_add_func ("/runner/eio-codec/sio/encode", test_sio_encode);
+  g_test_add_func ("/runner/eio-codec/json/marks-round-trip", test_json_marks_round_trip);
   g_test_add_func ("/runner/eio-codec/sio/placeholders", test_sio_placeholders);
 
   return g_test_run ();
