@@ -1453,6 +1453,33 @@ test_sync_serve (Fixture       *f,
   wait_key (f, "code/e2e/last.txt", "last");
 }
 
+/* A RunnerSync on the end-to-end runner's bucket prefix, workspace and
+ * state dir: it reads the journal that runner keeps. */
+static RunnerSync *
+journal_probe (Fixture          *f,
+               RunnerTestServer *runner)
+{
+  const char *excluded[] = { NULL };
+  g_autoptr(GError) error = NULL;
+  RunnerSync *probe = runner_sync_new_with_s3 (f->s3, runner->workspace, "code/e2e/", f->state_dir,
+                                               excluded, &error);
+
+  g_assert_no_error (error);
+  return probe;
+}
+
+/* The S3 test server again, each request taking @latency ms, and a fresh
+ * client of it. */
+static void
+restart_s3_slow (Fixture    *f,
+                 const char *latency)
+{
+  server_stop (f->server);
+  f->server = server_start (f->data_dir, "0", latency);
+  g_clear_object (&f->s3);
+  f->s3 = client_new (f->server, SECRET_KEY);
+}
+
 /* SIGKILL with uploads pending (a slow S3): the next start finishes them. */
 static void
 test_sync_serve_killed (Fixture       *f,
@@ -1465,8 +1492,7 @@ test_sync_serve_killed (Fixture       *f,
   g_auto(GStrv) env = NULL;
   JournalWait journal = { NULL, 5 };
 
-  server_stop (f->server);
-  f->server = server_start (f->data_dir, "0", "2000");
+  restart_s3_slow (f, "2000");
   env = runner_env (f);
   g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
   g_assert_no_error (error);
@@ -1480,13 +1506,7 @@ test_sync_serve_killed (Fixture       *f,
     }
 
   /* the journal the runner keeps for this bucket, prefix and workspace */
-  {
-    g_autoptr(RunnerS3) s3 = client_new (f->server, SECRET_KEY);
-    const char *excluded[] = { NULL };
-
-    probe = runner_sync_new_with_s3 (s3, runner->workspace, "code/e2e/", f->state_dir, excluded, &error);
-    g_assert_no_error (error);
-  }
+  probe = journal_probe (f, runner);
   journal.path = runner_sync_get_journal_path (probe);
   wait_until (journal_has_lines, &journal, "the runner's journal");
   runner_test_server_kill (runner);
@@ -1494,10 +1514,7 @@ test_sync_serve_killed (Fixture       *f,
   /* the same workspace and state, a new process */
   g_clear_object (&runner->process);
 
-  server_stop (f->server);
-  f->server = server_start (f->data_dir, "0", "0");
-  g_clear_object (&f->s3);
-  f->s3 = client_new (f->server, SECRET_KEY);
+  restart_s3_slow (f, "0");
   g_strfreev (env);
   env = runner_env (f);
   g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
@@ -1526,20 +1543,12 @@ test_sync_serve_term_in_flight (Fixture       *f,
   g_auto(GStrv) env = NULL;
   JournalWait journal = { NULL, 1 };
 
-  server_stop (f->server);
-  f->server = server_start (f->data_dir, "0", "1000");
-  g_clear_object (&f->s3);
-  f->s3 = client_new (f->server, SECRET_KEY);
+  restart_s3_slow (f, "1000");
   env = runner_env (f);
   g_assert_true (runner_test_server_start (runner, NULL, (const char * const *) env, &error));
   g_assert_no_error (error);
 
-  {
-    const char *excluded[] = { NULL };
-
-    probe = runner_sync_new_with_s3 (f->s3, runner->workspace, "code/e2e/", f->state_dir, excluded, &error);
-    g_assert_no_error (error);
-  }
+  probe = journal_probe (f, runner);
   journal.path = runner_sync_get_journal_path (probe);
 
   client = runner_test_client_new (runner);
